@@ -160,6 +160,10 @@ impl Comparator<'_> {
                 Expr::List(b) | Expr::Set(b) | Expr::Tuple(b),
             ) => {
                 let ordered = match (gold, response) {
+                    // A set is never a tuple: `(1, 2)` is a point or an interval.
+                    (Expr::Set(_), Expr::Tuple(_)) | (Expr::Tuple(_), Expr::Set(_)) => {
+                        return Decision::differ(Rule::Structure, "a set against a tuple");
+                    }
                     (Expr::Set(_), _) | (_, Expr::Set(_)) => false,
                     (Expr::Tuple(_), _) => true,
                     _ => !self.config.unordered_lists,
@@ -180,9 +184,15 @@ impl Comparator<'_> {
             | (other, Expr::Set(items) | Expr::List(items))
                 if other.is_scalar() =>
             {
+                let response_is_list = std::ptr::eq(other, gold);
                 match items.as_slice() {
-                    [single] if std::ptr::eq(other, response) => self.equivalent(single, other),
-                    [single] => self.equivalent(other, single),
+                    [single] if response_is_list => self.equivalent(other, single),
+                    [single] => self.equivalent(single, other),
+                    // "$\boxed{15\frac{39}{40}}$ or $\boxed{\frac{639}{40}}$": alternative
+                    // forms of one value are one answer; a hedge between values is not.
+                    _ if response_is_list && matches!(response, Expr::List(_)) => {
+                        self.all_equal(other, items)
+                    }
                     _ => Decision::differ(
                         Rule::Structure,
                         format!("{} items against one value", items.len()),
@@ -195,6 +205,19 @@ impl Comparator<'_> {
                 format!("{} against {}", kind(gold), kind(response)),
             ),
         }
+    }
+
+    /// Every listed answer equals the gold.
+    fn all_equal(&mut self, gold: &Expr, items: &[Expr]) -> Decision {
+        let golds = vec![gold.clone(); items.len()];
+        let decision = self.ordered(&golds, items);
+        if decision.is_different() {
+            return Decision::differ(
+                Rule::Structure,
+                format!("{} different answers against one value", items.len()),
+            );
+        }
+        decision
     }
 
     fn ordered(&mut self, gold: &[Expr], response: &[Expr]) -> Decision {
@@ -592,12 +615,18 @@ impl Comparator<'_> {
         if let Some(decision) = infinities(gold, response) {
             return decision;
         }
+        // A value too large to compute exactly may still cancel symbolically
+        // (`10^{10^{10}} / 10^{10^{10}}`), so only a spent step budget stops here.
+        let mut too_large = None;
         match (
             rational_value(gold, &mut self.budget),
             rational_value(response, &mut self.budget),
         ) {
-            (Err(exhausted), _) | (_, Err(exhausted)) => return Decision::over_budget(exhausted),
             (Ok(Some(a)), Ok(Some(b))) => return self.rationals(&a, &b),
+            (Err(exhausted), _) | (_, Err(exhausted)) if exhausted.limit == Limit::Steps => {
+                return Decision::over_budget(exhausted);
+            }
+            (Err(exhausted), _) | (_, Err(exhausted)) => too_large = Some(exhausted),
             _ => {}
         }
         match symbolic::equal(gold, response, &mut self.budget) {
@@ -606,10 +635,20 @@ impl Comparator<'_> {
                 return Decision::differ(Rule::SymbolicForm, "different canonical forms");
             }
             Ok(_) => {}
-            Err(exhausted) if exhausted.limit == Limit::Terms => {}
-            Err(exhausted) => return Decision::over_budget(exhausted),
+            Err(exhausted) if exhausted.limit == Limit::Steps => {
+                return Decision::over_budget(exhausted);
+            }
+            Err(exhausted) => {
+                too_large.get_or_insert(exhausted);
+            }
         }
-        self.sample(gold, response)
+        let sampled = self.sample(gold, response);
+        match too_large {
+            Some(exhausted) if sampled.outcome == Outcome::Unverifiable => {
+                Decision::over_budget(exhausted)
+            }
+            _ => sampled,
+        }
     }
 
     fn rationals(&self, a: &BigRational, b: &BigRational) -> Decision {
@@ -817,11 +856,15 @@ fn vector_entries(rows: &[Vec<Expr>]) -> Option<Vec<Expr>> {
     }
 }
 
+/// A subset of the line for sure; `(a, b)` only when an end is infinite (else it may be a point).
 fn is_definite_set(expr: &Expr) -> bool {
-    matches!(
-        expr,
-        Expr::Interval(_) | Expr::SetOperation(..) | Expr::Reals | Expr::EmptySet
-    )
+    let infinite =
+        |expr: &Expr| expr.any(&mut |node| matches!(node, Expr::Constant(Constant::Infinity)));
+    match expr {
+        Expr::Interval(_) | Expr::SetOperation(..) | Expr::Reals | Expr::EmptySet => true,
+        Expr::Tuple(items) => items.len() == 2 && items.iter().any(infinite),
+        _ => false,
+    }
 }
 
 /// Kuhn's augmenting-path matching; returns the partner of each left vertex.
@@ -999,18 +1042,32 @@ fn unwrap_relation(relation: &Expr, other: &Expr) -> Option<Expr> {
     if let [(Relation::In, set)] = rest.as_slice() {
         return Some(set.clone());
     }
-    if rest
+    // `x = 14/3 ≈ 4.67` states 14/3: the chain up to its first approximation.
+    let exact_length = rest
         .iter()
-        .all(|(relation, _)| *relation == Relation::Equal)
+        .take_while(|(relation, _)| *relation == Relation::Equal)
+        .count();
+    if rest[exact_length..]
+        .iter()
+        .all(|(relation, _)| *relation == Relation::Approx)
     {
-        let last = &rest.last()?.1;
         let lone_symbol = |expr: &Expr| matches!(expr, Expr::Symbol(_));
-        return Some(if lone_symbol(last) && !lone_symbol(first) {
-            (**first).clone()
+        let stated = if exact_length == 0 {
+            first
         } else {
-            last.clone()
-        });
+            &rest[exact_length - 1].1
+        };
+        let approximated = exact_length < rest.len();
+        return match (lone_symbol(stated), approximated) {
+            (false, _) => Some(stated.clone()),
+            // `5 = x`: the value is on the left.
+            (true, false) if !lone_symbol(first) => Some((**first).clone()),
+            (true, false) => Some(stated.clone()),
+            // `x ≈ 12` states no exact value.
+            (true, true) => None,
+        };
     }
+    // Against a pair `(a, b)` an inequality reads it as an open interval.
     if is_definite_set(other) || matches!(other, Expr::Tuple(items) if items.len() == 2) {
         let parts = solution_set(relation)?;
         return Some(parts_to_expr(parts));

@@ -16,7 +16,12 @@ pub struct Extraction<'a> {
 }
 
 /// Tries the strategies in order; the first that finds a non-empty answer wins.
+///
+/// A response that ends inside an unclosed `\boxed{` was cut off while writing its
+/// answer: nothing from the unfinished box on is searched, so a truncated
+/// `\boxed{12` never yields the number 12.
 pub fn extract<'a>(response: &'a str, strategies: &[Strategy]) -> Option<Extraction<'a>> {
+    let response = &response[..unfinished_box_start(response)];
     strategies.iter().find_map(|&strategy| {
         let answer = match strategy {
             Strategy::Boxed => boxed(response),
@@ -35,10 +40,44 @@ pub fn extract<'a>(response: &'a str, strategies: &[Strategy]) -> Option<Extract
     })
 }
 
+/// Trims spaces and a sentence-ending period (`\boxed{7.}`).
 fn trim_cow(answer: Cow<'_, str>) -> Cow<'_, str> {
+    let trim = |text: &str| -> (usize, usize) {
+        let trimmed = text.trim();
+        let trimmed = trimmed.strip_suffix('.').unwrap_or(trimmed).trim_end();
+        let start = trimmed.as_ptr() as usize - text.as_ptr() as usize;
+        (start, start + trimmed.len())
+    };
     match answer {
-        Cow::Borrowed(text) => Cow::Borrowed(text.trim()),
-        Cow::Owned(text) => Cow::Owned(text.trim().to_string()),
+        Cow::Borrowed(text) => {
+            let (start, end) = trim(text);
+            Cow::Borrowed(&text[start..end])
+        }
+        Cow::Owned(text) => {
+            let (start, end) = trim(&text);
+            Cow::Owned(text[start..end].to_string())
+        }
+    }
+}
+
+/// Where an unclosed last box starts, or the length of the text.
+fn unfinished_box_start(text: &str) -> usize {
+    let last = ["\\boxed", "\\fbox"]
+        .iter()
+        .filter_map(|name| text.rfind(name).map(|start| (start, name.len())))
+        .max();
+    let Some((start, name_length)) = last else {
+        return text.len();
+    };
+    let bytes = text.as_bytes();
+    let mut cursor = start + name_length;
+    while bytes.get(cursor) == Some(&b' ') {
+        cursor += 1;
+    }
+    if bytes.get(cursor) == Some(&b'{') && matching_brace(bytes, cursor, bytes.len()).is_none() {
+        start
+    } else {
+        text.len()
     }
 }
 
@@ -386,7 +425,9 @@ mod tests {
     }
 
     #[test]
-    fn truncated_boxes_fall_back_to_earlier_ones() {
+    fn truncated_boxes_are_not_answers() {
+        assert_eq!(found("so the total is \\boxed{12", DEFAULT), None);
+        assert_eq!(found("\\boxed{7.}", DEFAULT).map(|f| f.0), Some("7".into()));
         assert_eq!(
             found("\\boxed{3} but wait \\boxed{4", DEFAULT).map(|f| f.0),
             Some("3".into())

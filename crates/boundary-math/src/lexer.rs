@@ -236,9 +236,9 @@ impl Lexer<'_> {
                 return Some(after + spaces);
             }
         }
-        // A bare comma is a separator only outside brackets and when not followed by a space,
-        // so that `(1,100)` stays a pair and `3, 5, 7` stays a list.
-        if rest.starts_with(',') && self.bracket_depth == 0 {
+        // A bare comma or space is a separator only outside brackets (and a comma only when
+        // not followed by a space), so that `(1,100)` stays a pair and `3, 5, 7` a list.
+        if (rest.starts_with(',') || rest.starts_with(' ')) && self.bracket_depth == 0 {
             let after = self.pos + 1;
             let group_end = after + 3;
             let fourth = self.bytes.get(group_end).copied();
@@ -488,6 +488,11 @@ mod tests {
             3,
             "a leading zero never starts a thousands number"
         );
+        assert_eq!(
+            kinds("1 000 000"),
+            vec![TokenKind::Number("1000000".into())]
+        );
+        assert_eq!(kinds("2 3").len(), 2);
     }
 
     #[test]

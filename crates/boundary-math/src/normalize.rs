@@ -8,7 +8,7 @@ use crate::units::{is_degree_word, is_percent_word};
 
 pub(crate) fn normalize(expr: Expr, strip_units: bool) -> Expr {
     match expr {
-        Expr::Mul(factors) => normalize_product(factors, strip_units),
+        Expr::Mul(factors) => scale_matrix(normalize_product(factors, strip_units)),
         Expr::Neg(inner) => Expr::Neg(Box::new(normalize(*inner, strip_units))),
         Expr::PlusMinus(inner) => Expr::PlusMinus(Box::new(normalize(*inner, strip_units))),
         Expr::Percent(inner) => Expr::Percent(Box::new(normalize(*inner, strip_units))),
@@ -64,6 +64,42 @@ fn normalize_all(items: Vec<Expr>, strip_units: bool) -> Vec<Expr> {
         .into_iter()
         .map(|item| normalize(item, strip_units))
         .collect()
+}
+
+/// `\frac{1}{49}\begin{pmatrix} 16 \\ 48 \end{pmatrix}`: a scalar times a matrix is a matrix.
+fn scale_matrix(product: Expr) -> Expr {
+    let Expr::Mul(factors) = product else {
+        return product;
+    };
+    let matrices = factors
+        .iter()
+        .filter(|factor| matches!(factor, Expr::Matrix(_)))
+        .count();
+    let scalars_only = factors
+        .iter()
+        .all(|factor| factor.is_scalar() || matches!(factor, Expr::Matrix(_)));
+    if matrices != 1 || !scalars_only {
+        return Expr::Mul(factors);
+    }
+    let (matrix, scalars): (Vec<Expr>, Vec<Expr>) = factors
+        .into_iter()
+        .partition(|factor| matches!(factor, Expr::Matrix(_)));
+    let Some(Expr::Matrix(rows)) = matrix.into_iter().next() else {
+        return Expr::Mul(scalars);
+    };
+    let scaled = rows
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .map(|entry| {
+                    let mut product = scalars.clone();
+                    product.push(entry);
+                    Expr::Mul(product)
+                })
+                .collect()
+        })
+        .collect();
+    Expr::Matrix(scaled)
 }
 
 /// A unit factor: prose, possibly raised to a power (`\text{cm}^2`).

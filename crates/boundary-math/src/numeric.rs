@@ -112,13 +112,18 @@ impl Approx {
         if magnitude <= 2.0 * self.error || magnitude == 0.0 {
             return Err(Failure::Undefined);
         }
-        let squared = magnitude * magnitude;
+        // Smith's division avoids squaring the magnitude, which overflows for large values.
+        let (re, im) = if self.im.abs() <= self.re.abs() {
+            let ratio = self.im / self.re;
+            let denominator = self.re + self.im * ratio;
+            (1.0 / denominator, -ratio / denominator)
+        } else {
+            let ratio = self.re / self.im;
+            let denominator = self.re * ratio + self.im;
+            (ratio / denominator, -1.0 / denominator)
+        };
         let lower = magnitude - self.error;
-        Approx::rounded(
-            self.re / squared,
-            -self.im / squared,
-            self.error / (lower * lower),
-        )
+        Approx::rounded(re, im, self.error / lower / lower)
     }
 
     fn div(self, other: Approx) -> Result<Approx> {

@@ -473,24 +473,17 @@ impl Parser<'_> {
     }
 
     fn unary(&mut self) -> Result<Expr, ParseError> {
-        self.enter()?;
-        let result = match self.peek() {
-            Some(TokenKind::Symbol('-')) => {
-                self.pos += 1;
-                self.unary().map(|inner| Expr::Neg(Box::new(inner)))
-            }
-            Some(TokenKind::Symbol('+')) => {
-                self.pos += 1;
-                self.unary()
-            }
-            Some(TokenKind::Command(name)) if name == "pm" || name == "mp" => {
-                self.pos += 1;
-                self.unary().map(|inner| Expr::PlusMinus(Box::new(inner)))
-            }
-            _ => self.power(),
+        let wrap: fn(Box<Expr>) -> Expr = match self.peek() {
+            Some(TokenKind::Symbol('-')) => Expr::Neg,
+            Some(TokenKind::Symbol('+')) => |inner| *inner,
+            Some(TokenKind::Command(name)) if name == "pm" || name == "mp" => Expr::PlusMinus,
+            _ => return self.power(),
         };
+        self.pos += 1;
+        self.enter()?;
+        let inner = self.unary();
         self.leave();
-        result
+        Ok(wrap(Box::new(inner?)))
     }
 
     fn power(&mut self) -> Result<Expr, ParseError> {
@@ -729,16 +722,17 @@ impl Parser<'_> {
             _ if units::is_unit_word(word) || units::is_answer_word(word) || word.len() > 3 => {
                 Ok(Expr::Text(word.to_string()))
             }
-            // LaTeX-style juxtaposition: `xy` is x·y.
-            _ => Ok(Expr::Mul(
-                word.chars()
-                    .map(|letter| match letter {
-                        'e' => Expr::Constant(Constant::E),
-                        'i' => Expr::Constant(Constant::I),
-                        other => Expr::Symbol(other.to_string()),
-                    })
-                    .collect(),
-            )),
+            // LaTeX-style juxtaposition: `xy` is x·y, and `yx^2` is y·x², so the word
+            // becomes one token per letter and only the first is parsed here.
+            _ => {
+                let letters = word.bytes().enumerate().map(|(index, letter)| Token {
+                    kind: TokenKind::Letter(letter as char),
+                    offset: offset + index,
+                });
+                self.pos -= 1;
+                self.tokens.splice(self.pos..=self.pos, letters);
+                self.primary_inner()
+            }
         }
     }
 

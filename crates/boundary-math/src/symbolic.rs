@@ -50,7 +50,7 @@ impl Monomial {
     }
 
     /// The product and the rational factor it produced (`√2·√6 = 2√3`, `i·i = -1`).
-    fn times(&self, other: &Monomial) -> (Monomial, BigRational) {
+    fn times(&self, other: &Monomial) -> Result<(Monomial, BigRational), Exhausted> {
         let common = self.radical.gcd(&other.radical);
         let radical = (&self.radical / &common) * (&other.radical / &common);
         let mut factor = BigRational::from_integer(common);
@@ -62,7 +62,13 @@ impl Monomial {
         for (atom, exponent) in &other.atoms {
             match atoms.binary_search_by(|(existing, _)| existing.cmp(atom)) {
                 Ok(index) => {
-                    atoms[index].1 += exponent;
+                    atoms[index].1 = atoms[index]
+                        .1
+                        .checked_add(*exponent)
+                        .filter(|sum| sum.abs() <= MAX_ATOM_EXPONENT)
+                        .ok_or(Exhausted {
+                            limit: Limit::IntegerBits,
+                        })?;
                     if atoms[index].1 == 0 {
                         atoms.remove(index);
                     }
@@ -70,16 +76,19 @@ impl Monomial {
                 Err(index) => atoms.insert(index, (atom.clone(), *exponent)),
             }
         }
-        (
+        Ok((
             Monomial {
                 radical,
                 imaginary,
                 atoms,
             },
             factor,
-        )
+        ))
     }
 }
+
+/// Exponents of atoms beyond this (`x^{2^{40}}`) exhaust the budget instead of overflowing.
+const MAX_ATOM_EXPONENT: i64 = 1 << 40;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Polynomial {
@@ -167,7 +176,7 @@ impl Polynomial {
             for (right, b) in &other.terms {
                 charge_coefficients(budget, a, b)?;
                 budget.check_bits(bits(a) + bits(b))?;
-                let (monomial, factor) = left.times(right);
+                let (monomial, factor) = left.times(right)?;
                 product.add_term(monomial, a * b * factor);
             }
         }
@@ -256,6 +265,10 @@ impl Fraction {
         })
     }
 
+    fn is_single_term(&self) -> bool {
+        self.numerator.terms.len() <= 1 && self.denominator.terms.len() == 1
+    }
+
     fn power(&self, exponent: i64, budget: &mut Budget) -> Result<Option<Fraction>, Exhausted> {
         let base = if exponent < 0 {
             match self.reciprocal() {
@@ -290,8 +303,10 @@ impl Fraction {
     }
 }
 
-/// The largest exponent expanded symbolically; larger powers become opaque.
+/// The largest power of a sum that is expanded; larger powers become opaque.
 const MAX_EXPANDED_EXPONENT: i64 = 64;
+/// The largest power of a single term (`x^{1000}`) kept in the form.
+const MAX_MONOMIAL_EXPONENT: i64 = 1 << 20;
 
 fn opaque(expr: &Expr) -> Fraction {
     Fraction::whole(Polynomial::atom(Atom::Opaque(render(expr))))
@@ -409,13 +424,17 @@ fn power(
         let Some(exponent) = exponent_value
             .to_integer()
             .to_i64()
-            .filter(|e| e.abs() <= MAX_EXPANDED_EXPONENT)
+            .filter(|e| e.abs() <= MAX_MONOMIAL_EXPONENT)
         else {
             return Ok(Some(opaque(expr)));
         };
         let Some(base) = form(base, budget)? else {
             return Ok(None);
         };
+        // Raising one term is a few multiplications at any exponent; sums expand.
+        if exponent.abs() > MAX_EXPANDED_EXPONENT && !base.is_single_term() {
+            return Ok(Some(opaque(expr)));
+        }
         return base.power(exponent, budget);
     }
     if exponent_value.denom() == &BigInt::from(2) {
