@@ -767,12 +767,12 @@ fn kind(expr: &Expr) -> &'static str {
 }
 
 fn short_rational(value: &BigRational) -> String {
-    let text = value.to_string();
-    if text.len() > 40 {
-        format!("{}…", &text[..40])
-    } else {
-        text
+    // Printing a huge number in decimal is quadratic; describe it instead.
+    let bits = value.numer().bits().max(value.denom().bits());
+    if bits > 128 {
+        return format!("a {bits}-bit rational");
     }
+    value.to_string()
 }
 
 fn divide_by_hundred(expr: &Expr) -> Expr {

@@ -55,7 +55,7 @@ pub struct Limits {
     pub max_nodes: usize,
     /// Largest exact integer, in bits, that arithmetic may create.
     pub max_integer_bits: u64,
-    /// Arithmetic work units (about one per machine-word operation).
+    /// Arithmetic work units (one stands for about 10 ns).
     pub max_steps: u64,
     /// Largest polynomial expansion, in terms.
     pub max_terms: usize,
@@ -69,7 +69,7 @@ impl Default for Limits {
             max_depth: 64,
             max_nodes: 4096,
             max_integer_bits: 1 << 16,
-            max_steps: 1_000_000,
+            max_steps: 5_000_000,
             max_terms: 2048,
         }
     }

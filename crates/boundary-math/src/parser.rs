@@ -581,7 +581,7 @@ impl Parser<'_> {
                     .filter(|radix| (2..=36).contains(radix));
                 let digits = number.value.to_integer().to_string();
                 match radix {
-                    Some(radix) if digits.chars().all(|digit| digit.to_digit(radix).is_some()) => {
+                    Some(radix) if digits.chars().all(|digit| digit.is_digit(radix)) => {
                         Ok(Expr::BaseNumber {
                             digits,
                             base: radix,

@@ -189,7 +189,7 @@ fn write_expr(out: &mut String, expr: &Expr) {
         }
         Expr::Ellipsis => out.push_str("..."),
         Expr::EmptySet => out.push_str("{}"),
-        Expr::Reals => out.push_str("R"),
+        Expr::Reals => out.push('R'),
     }
 }
 

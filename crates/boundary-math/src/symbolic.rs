@@ -87,6 +87,9 @@ impl Monomial {
     }
 }
 
+/// Budget steps for multiplying two terms (monomial merge and map insertion, ~300 ns).
+const STEPS_PER_TERM_PRODUCT: u64 = 30;
+
 /// Exponents of atoms beyond this (`x^{2^{40}}`) exhaust the budget instead of overflowing.
 const MAX_ATOM_EXPONENT: i64 = 1 << 40;
 
@@ -144,7 +147,7 @@ impl Polynomial {
     fn plus(&self, other: &Polynomial, budget: &mut Budget) -> Result<Polynomial, Exhausted> {
         let mut sum = self.clone();
         for (monomial, coefficient) in &other.terms {
-            charge_coefficients(budget, coefficient, coefficient)?;
+            budget.charge_rational_operation(coefficient, coefficient)?;
             sum.add_term(monomial.clone(), coefficient.clone());
         }
         check_terms(budget, sum.terms.len())?;
@@ -162,19 +165,14 @@ impl Polynomial {
     }
 
     fn times(&self, other: &Polynomial, budget: &mut Budget) -> Result<Polynomial, Exhausted> {
-        check_terms(
-            budget,
-            self.terms
-                .len()
-                .saturating_mul(other.terms.len())
-                .min(usize::MAX),
-        )?;
+        check_terms(budget, self.terms.len().saturating_mul(other.terms.len()))?;
         let mut product = Polynomial {
             terms: BTreeMap::new(),
         };
         for (left, a) in &self.terms {
             for (right, b) in &other.terms {
-                charge_coefficients(budget, a, b)?;
+                budget.charge(STEPS_PER_TERM_PRODUCT)?;
+                budget.charge_rational_operation(a, b)?;
                 budget.check_bits(bits(a) + bits(b))?;
                 let (monomial, factor) = left.times(right)?;
                 product.add_term(monomial, a * b * factor);
@@ -190,6 +188,13 @@ impl Polynomial {
             .any(|(atom, _)| matches!(atom, Atom::Opaque(_)))
     }
 
+    /// Whether a nonzero polynomial is provably a nonzero value: no opaque atoms, and not
+    /// both π and e (their algebraic independence is an open problem).
+    fn is_conclusive(&self) -> bool {
+        let mixes_constants = self.has_atom(&Atom::Pi) && self.has_atom(&Atom::E);
+        !self.has_opaque() && !mixes_constants
+    }
+
     fn has_atom(&self, wanted: &Atom) -> bool {
         self.terms
             .keys()
@@ -200,15 +205,6 @@ impl Polynomial {
 
 fn bits(value: &BigRational) -> u64 {
     value.numer().bits().max(value.denom().bits())
-}
-
-fn charge_coefficients(
-    budget: &mut Budget,
-    a: &BigRational,
-    b: &BigRational,
-) -> Result<(), Exhausted> {
-    let words = |value: &BigRational| bits(value) / 64 + 1;
-    budget.charge(words(a).saturating_mul(words(b)).saturating_add(2))
 }
 
 fn check_terms(budget: &Budget, terms: usize) -> Result<(), Exhausted> {
@@ -295,11 +291,7 @@ impl Fraction {
 
     /// Whether a difference between two forms proves the values differ.
     fn is_conclusive(&self) -> bool {
-        let parts = [&self.numerator, &self.denominator];
-        let opaque = parts.iter().any(|part| part.has_opaque());
-        let both_constants = parts.iter().any(|part| part.has_atom(&Atom::Pi))
-            && parts.iter().any(|part| part.has_atom(&Atom::E));
-        !opaque && !both_constants
+        self.numerator.is_conclusive() && self.denominator.is_conclusive()
     }
 }
 
@@ -532,7 +524,9 @@ pub(crate) fn equal(a: &Expr, b: &Expr, budget: &mut Budget) -> Result<Option<bo
     if difference.is_zero() {
         return Ok(Some(true));
     }
-    Ok((a.is_conclusive() && b.is_conclusive()).then_some(false))
+    // a - b = difference / (a_den · b_den): a nonzero canonical difference proves the
+    // values differ even when a and b themselves have opaque parts (`sin x` vs `sin x + 1`).
+    Ok(difference.is_conclusive().then_some(false))
 }
 
 /// Whether `a = c·b` for some nonzero rational c: the same equation `a = 0` and `b = 0`.
