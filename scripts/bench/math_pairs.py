@@ -12,6 +12,7 @@ Usage: math_pairs.py OUTPUT.jsonl
 """
 import json
 import random
+import re
 import sys
 from pathlib import Path
 
@@ -41,7 +42,12 @@ def last_boxed_span(text):
 
 
 def plain(answer):
-    return "".join(answer.split()).replace("\\!", "").replace("\\left", "").replace("\\right", "")
+    """The answer without spacing, sizing, degree, percent, currency and unit text, so that
+    a replacement answer that merely restates the gold (120 for 120^\\circ) is skipped."""
+    core = re.sub(r"\\(?:text|mbox)\{[^}]*\}", "", answer)
+    for noise in ("\\!", "\\left", "\\right", "^\\circ", "^{\\circ}", "\\%", "\\$", "\\,"):
+        core = core.replace(noise, "")
+    return "".join(core.split())
 
 
 def main():

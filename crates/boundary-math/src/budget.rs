@@ -4,8 +4,6 @@
 //! single huge big-integer operation; counting work can. Every arithmetic routine
 //! charges the budget before it does the work, so a call is bounded by construction.
 
-use num_rational::BigRational;
-
 use crate::config::Limits;
 use crate::error::{Exhausted, Limit};
 
@@ -38,20 +36,9 @@ impl<'a> Budget<'a> {
         }
     }
 
-    /// Charges for one rational operation. num-rational reduces every result by a
-    /// binary gcd, which costs about bits × machine words of the operands; one step
-    /// stands for roughly 10 ns of work, so `Limits::max_steps` bounds the time.
-    pub fn charge_rational_operation(
-        &mut self,
-        a: &BigRational,
-        b: &BigRational,
-    ) -> Result<(), Exhausted> {
-        let widest = [a.numer(), a.denom(), b.numer(), b.denom()]
-            .iter()
-            .map(|value| value.bits())
-            .max()
-            .unwrap_or(0);
-        self.charge(1 + widest.saturating_mul(widest / 64 + 1) / 6)
+    #[cfg(test)]
+    pub fn steps_left(&self) -> u64 {
+        self.steps_left
     }
 
     /// Refuses to create an integer wider than the limit.

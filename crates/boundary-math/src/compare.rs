@@ -830,8 +830,9 @@ fn base_numerals(gold: &Expr, response: &Expr) -> Decision {
     };
     match (digits(gold), digits(response)) {
         (Some((gold_digits, gold_base)), Some((response_digits, response_base))) => {
-            let bases_agree =
-                gold_base == response_base || gold_base.is_none() || response_base.is_none();
+            // The response may leave out the gold's base (`2516` for `2516_8`), but a
+            // numeral in a base is not the decimal number with the same digits.
+            let bases_agree = gold_base == response_base || response_base.is_none();
             if bases_agree && gold_digits == response_digits {
                 Decision::equal(Rule::BaseNumeral, "same digits in the same base")
             } else {

@@ -84,8 +84,9 @@ pub struct MathConfig {
     pub percent: PercentMode,
     /// Drop unit words (`\text{ cm}`, `dollars`) attached to quantities.
     pub strip_units: bool,
-    /// Relative tolerance of the numeric comparison of non-rational values. Rational values
-    /// are always compared exactly unless `rational_tolerance` is set.
+    /// Relative tolerance of the numeric comparison, on top of the tracked rounding error.
+    /// It only matters for values the symbolic form cannot decide (trigonometry, logs);
+    /// rational values are always compared exactly unless `rational_tolerance` is set.
     pub relative_tolerance: f64,
     /// Compare rational values with `relative_tolerance` too (the Qwen grader does, with 1e-4).
     pub rational_tolerance: bool,
@@ -107,7 +108,7 @@ impl Default for MathConfig {
             ],
             percent: PercentMode::UnitOrValue,
             strip_units: true,
-            relative_tolerance: 1e-9,
+            relative_tolerance: 1e-12,
             rational_tolerance: false,
             unordered_lists: true,
             interval_ends_matter: true,

@@ -13,6 +13,7 @@ use num_traits::{One, Signed, ToPrimitive, Zero};
 use crate::ast::{Expr, Function};
 use crate::budget::Budget;
 use crate::error::Exhausted;
+use crate::rational;
 
 /// The exact value, `Ok(None)` when the expression is not a rational constant
 /// (symbols, irrational roots, π, undefined operations).
@@ -30,8 +31,7 @@ pub(crate) fn rational_value(
                 let Some(value) = rational_value(term, budget)? else {
                     return Ok(None);
                 };
-                budget.charge_rational_operation(&sum, &value)?;
-                sum += value;
+                sum = rational::add(&sum, &value, budget)?;
             }
             Some(sum)
         }
@@ -41,9 +41,7 @@ pub(crate) fn rational_value(
                 let Some(value) = rational_value(factor, budget)? else {
                     return Ok(None);
                 };
-                check_product_bits(budget, &product, &value)?;
-                budget.charge_rational_operation(&product, &value)?;
-                product *= value;
+                product = rational::multiply(&product, &value, budget)?;
             }
             Some(product)
         }
@@ -54,17 +52,7 @@ pub(crate) fn rational_value(
             let Some(denominator) = rational_value(denominator, budget)? else {
                 return Ok(None);
             };
-            if denominator.is_zero() {
-                return Ok(None);
-            }
-            check_product_bits(budget, &numerator, &denominator)?;
-            budget.charge_rational_operation(&numerator, &denominator)?;
-            // `1/n` needs no gcd: reducing 1 against a 20 000-bit n costs milliseconds.
-            if numerator.is_one() {
-                Some(denominator.recip())
-            } else {
-                Some(numerator / denominator)
-            }
+            rational::divide(&numerator, &denominator, budget)?
         }
         Expr::Pow(base, exponent) => {
             let Some(exponent) = rational_value(exponent, budget)? else {
@@ -90,8 +78,12 @@ pub(crate) fn rational_value(
             };
             exact_root(&radicand, index, budget)?
         }
-        Expr::Percent(inner) => rational_value(inner, budget)?
-            .map(|value| value / BigRational::from_integer(100.into())),
+        Expr::Percent(inner) => match rational_value(inner, budget)? {
+            Some(value) => {
+                rational::divide(&value, &BigRational::from_integer(100.into()), budget)?
+            }
+            None => None,
+        },
         Expr::Apply(function, arguments) => apply(*function, arguments, budget)?,
         _ => None,
     })
@@ -99,11 +91,6 @@ pub(crate) fn rational_value(
 
 fn words(value: &BigInt) -> u64 {
     value.bits() / 64 + 1
-}
-
-fn check_product_bits(budget: &Budget, a: &BigRational, b: &BigRational) -> Result<(), Exhausted> {
-    let bits = |value: &BigRational| value.numer().bits().max(value.denom().bits());
-    budget.check_bits(bits(a).saturating_add(bits(b)))
 }
 
 fn power(
@@ -329,7 +316,6 @@ fn exact_logarithm(
     };
     let mut power = base.clone();
     for exponent in 1..=value.numer().bits().max(value.denom().bits()) {
-        budget.charge_rational_operation(&power, base)?;
         if power == target {
             return Ok(Some(BigRational::from_integer(BigInt::from(
                 exponent as i64 * sign,
@@ -343,7 +329,7 @@ fn exact_logarithm(
         if overshot {
             break;
         }
-        power *= base;
+        power = rational::multiply(&power, base, budget)?;
     }
     Ok(None)
 }

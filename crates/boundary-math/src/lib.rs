@@ -30,6 +30,7 @@ mod lexer;
 mod normalize;
 mod numeric;
 mod parser;
+mod rational;
 mod render;
 mod symbolic;
 mod units;

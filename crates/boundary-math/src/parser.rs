@@ -394,8 +394,15 @@ impl Parser<'_> {
                     denominator.push(self.unary()?);
                 }
                 _ if self.can_start_implicit_factor() => {
+                    let fraction_follows = matches!(
+                        self.peek(),
+                        Some(TokenKind::Command(name)) if matches!(name.as_str(), "frac" | "dfrac" | "tfrac")
+                    );
                     let factor = self.power()?;
-                    if let Some(mixed) = mixed_number(&numerator, &denominator, &factor) {
+                    let mixed = fraction_follows
+                        .then(|| mixed_number(&numerator, &denominator, &factor))
+                        .flatten();
+                    if let Some(mixed) = mixed {
                         numerator[0] = mixed;
                     } else {
                         numerator.push(factor);

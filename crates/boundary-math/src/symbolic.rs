@@ -21,6 +21,7 @@ use crate::ast::{Constant, Expr};
 use crate::budget::Budget;
 use crate::error::{Exhausted, Limit};
 use crate::exact::{exact_root, rational_value};
+use crate::rational;
 use crate::render::render;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -127,13 +128,18 @@ impl Polynomial {
         self.terms.is_empty()
     }
 
-    fn add_term(&mut self, monomial: Monomial, coefficient: BigRational) {
+    fn add_term(
+        &mut self,
+        monomial: Monomial,
+        coefficient: BigRational,
+        budget: &mut Budget,
+    ) -> Result<(), Exhausted> {
         if coefficient.is_zero() {
-            return;
+            return Ok(());
         }
         match self.terms.get_mut(&monomial) {
             Some(existing) => {
-                *existing += coefficient;
+                *existing = rational::add(existing, &coefficient, budget)?;
                 if existing.is_zero() {
                     self.terms.remove(&monomial);
                 }
@@ -142,13 +148,14 @@ impl Polynomial {
                 self.terms.insert(monomial, coefficient);
             }
         }
+        Ok(())
     }
 
     fn plus(&self, other: &Polynomial, budget: &mut Budget) -> Result<Polynomial, Exhausted> {
         let mut sum = self.clone();
         for (monomial, coefficient) in &other.terms {
-            budget.charge_rational_operation(coefficient, coefficient)?;
-            sum.add_term(monomial.clone(), coefficient.clone());
+            budget.charge(STEPS_PER_TERM_PRODUCT)?;
+            sum.add_term(monomial.clone(), coefficient.clone(), budget)?;
         }
         check_terms(budget, sum.terms.len())?;
         Ok(sum)
@@ -172,10 +179,10 @@ impl Polynomial {
         for (left, a) in &self.terms {
             for (right, b) in &other.terms {
                 budget.charge(STEPS_PER_TERM_PRODUCT)?;
-                budget.charge_rational_operation(a, b)?;
-                budget.check_bits(bits(a) + bits(b))?;
                 let (monomial, factor) = left.times(right)?;
-                product.add_term(monomial, a * b * factor);
+                let coefficient =
+                    rational::multiply(&rational::multiply(a, b, budget)?, &factor, budget)?;
+                product.add_term(monomial, coefficient, budget)?;
             }
         }
         Ok(product)
@@ -201,10 +208,6 @@ impl Polynomial {
             .flat_map(|monomial| &monomial.atoms)
             .any(|(atom, _)| atom == wanted)
     }
-}
-
-fn bits(value: &BigRational) -> u64 {
-    value.numer().bits().max(value.denom().bits())
 }
 
 fn check_terms(budget: &Budget, terms: usize) -> Result<(), Exhausted> {
@@ -548,14 +551,18 @@ pub(crate) fn proportional(
     let Some(left_coefficient) = left.terms.get(monomial) else {
         return Ok(conclusive.then_some(false));
     };
-    let factor = left_coefficient / right_coefficient;
-    let scaled = Polynomial {
-        terms: right
-            .terms
-            .iter()
-            .map(|(monomial, coefficient)| (monomial.clone(), coefficient * &factor))
-            .collect(),
+    let Some(factor) = rational::divide(left_coefficient, right_coefficient, budget)? else {
+        return Ok(None);
     };
+    let mut scaled = Polynomial {
+        terms: BTreeMap::new(),
+    };
+    for (monomial, coefficient) in &right.terms {
+        scaled.terms.insert(
+            monomial.clone(),
+            rational::multiply(coefficient, &factor, budget)?,
+        );
+    }
     if scaled == left {
         return Ok(Some(true));
     }
