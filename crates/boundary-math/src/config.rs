@@ -68,8 +68,8 @@ impl Default for Limits {
             max_answer_bytes: 4096,
             max_depth: 64,
             max_nodes: 4096,
-            max_integer_bits: 1 << 16,
-            max_steps: 5_000_000,
+            max_integer_bits: 1 << 15,
+            max_steps: 3_000_000,
             max_terms: 2048,
         }
     }

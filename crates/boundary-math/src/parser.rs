@@ -494,15 +494,38 @@ impl Parser<'_> {
     }
 
     fn power(&mut self) -> Result<Expr, ParseError> {
-        let mut base = self.postfix()?;
-        while self.eat_symbol('^') {
-            base = match self.exponent()? {
-                Exponent::Degrees => Expr::Degrees(Box::new(base)),
-                Exponent::Value(exponent) => Expr::Pow(Box::new(base), Box::new(exponent)),
-            };
-            base = self.postfix_operators(base)?;
+        let base = self.postfix()?;
+        if !self.eat_symbol('^') {
+            return Ok(base);
         }
-        Ok(base)
+        let powered = match self.exponent()? {
+            Exponent::Degrees => Expr::Degrees(Box::new(base)),
+            Exponent::Value(exponent) => {
+                let exponent = self.exponent_tower(exponent)?;
+                Expr::Pow(Box::new(base), Box::new(exponent))
+            }
+        };
+        self.postfix_operators(powered)
+    }
+
+    /// Powers associate to the right: `2^3^2` is 2^9.
+    fn exponent_tower(&mut self, exponent: Expr) -> Result<Expr, ParseError> {
+        if !self.eat_symbol('^') {
+            return Ok(exponent);
+        }
+        self.enter()?;
+        let result = match self.exponent() {
+            Ok(Exponent::Value(next)) => self
+                .exponent_tower(next)
+                .map(|next| Expr::Pow(Box::new(exponent), Box::new(next))),
+            Ok(Exponent::Degrees) => Err(ParseError::Unexpected {
+                found: "degree sign in an exponent".into(),
+                offset: self.offset(),
+            }),
+            Err(error) => Err(error),
+        };
+        self.leave();
+        result
     }
 
     fn exponent(&mut self) -> Result<Exponent, ParseError> {
@@ -1178,6 +1201,7 @@ mod tests {
         assert_eq!(show("\\sin 2x \\cos x"), "sin(2*x)*cos(x)");
         assert_eq!(show("\\sin^2 x"), "sin(x)^2");
         assert_eq!(show("\\tan^{-1} 1"), "arctan(1)");
+        assert_eq!(show("2^3^2"), "2^(3^2)");
         assert_eq!(show("\\log_2 8"), "log(8, 2)");
     }
 
