@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use boundary_math::{MathConfig, verify};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let arguments: Vec<String> = std::env::args().skip(1).filter(|argument| argument != "--bench").collect();
+    let arguments: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|argument| argument != "--bench")
+        .collect();
     let Some(directory) = arguments.first() else {
         eprintln!("usage: worst_case CORPUS_DIR");
         std::process::exit(2);
@@ -19,7 +22,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for entry in std::fs::read_dir(directory)? {
         let path = entry?.path();
         let bytes = std::fs::read(&path)?;
-        let Ok(text) = std::str::from_utf8(&bytes) else { continue };
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            continue;
+        };
         let (gold, response) = text.split_once('\n').unwrap_or((text, text));
         let fastest = (0..3)
             .map(|_| {

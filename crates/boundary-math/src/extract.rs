@@ -26,7 +26,7 @@ pub fn extract<'a>(response: &'a str, strategies: &[Strategy]) -> Option<Extract
         let answer = match strategy {
             Strategy::Boxed => boxed(response),
             Strategy::AnswerPhrase => answer_phrase(response).map(Cow::Borrowed),
-            Strategy::TrailingMath => trailing_math(response).map(Cow::Borrowed),
+            Strategy::TrailingMath => trailing_math(response),
             Strategy::ChoiceLetter => {
                 last_choice_letter(response).map(|letter| Cow::Owned(letter.to_string()))
             }
@@ -294,17 +294,50 @@ fn sentence_end(text: &str) -> usize {
     bytes.len()
 }
 
-/// A math environment that ends the response (trailing punctuation allowed).
-pub(crate) fn trailing_math(text: &str) -> Option<&str> {
+/// The math environment that ends the response (trailing punctuation allowed), joined
+/// with directly preceding ones: "the solutions are $1$, $2$ and $3$." gives `1, 2, 3`.
+pub(crate) fn trailing_math(text: &str) -> Option<Cow<'_, str>> {
+    let (mut start, last) = last_math_environment(text)?;
+    let mut contents = vec![last];
+    while contents.len() < MAX_ADJACENT_BOXES {
+        let before = &text[..start];
+        let Some((previous_start, previous)) = last_math_environment_ending(before) else {
+            break;
+        };
+        contents.push(previous);
+        start = previous_start;
+    }
+    if contents.len() == 1 {
+        return Some(Cow::Borrowed(contents[0]));
+    }
+    contents.reverse();
+    Some(Cow::Owned(contents.join(", ")))
+}
+
+/// (start of the environment, its content) of the environment ending `text`.
+fn last_math_environment(text: &str) -> Option<(usize, &str)> {
     let end = text.trim_end().trim_end_matches(['.', '!', ' ', '\n']);
     for (open, close) in [("$$", "$$"), ("\\]", "\\["), ("\\)", "\\("), ("$", "$")] {
         if let Some(before_close) = end.strip_suffix(open) {
             let start = before_close.rfind(close)?;
             let content = before_close[start + close.len()..].trim();
-            return (!content.is_empty()).then_some(content);
+            return (!content.is_empty()).then_some((start, content));
         }
     }
     None
+}
+
+/// An environment that ends `text` after only list separators (", ", " and ").
+fn last_math_environment_ending(text: &str) -> Option<(usize, &str)> {
+    let trimmed = text.trim_end();
+    let separator_start = [",", " and", " or", ", and", ", or"]
+        .iter()
+        .filter_map(|separator| trimmed.strip_suffix(separator))
+        .map(str::len)
+        .min()?;
+    let candidate = &text[..separator_start];
+    let (start, content) = last_math_environment(candidate)?;
+    only_separators(&text[candidate.trim_end().len()..]).then_some((start, content))
 }
 
 /// The last number: digits with a decimal point, thousands commas, a sign or a `/`.
@@ -455,6 +488,10 @@ mod tests {
 
     #[test]
     fn trailing_math_and_last_number() {
+        assert_eq!(
+            found("The solutions are $1$, $-2$ and $3$.", DEFAULT).map(|f| f.0),
+            Some("1, -2, 3".into())
+        );
         assert_eq!(
             found("Thus we get $x = 2$.", DEFAULT),
             Some(("x = 2".into(), Strategy::TrailingMath))

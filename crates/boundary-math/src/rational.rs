@@ -98,7 +98,10 @@ pub(crate) fn multiply(
         // A square of a reduced fraction is reduced: no gcd.
         charge_product(budget, a.numer(), a.numer())?;
         charge_product(budget, a.denom(), a.denom())?;
-        return Ok(BigRational::new_raw(a.numer() * a.numer(), a.denom() * a.denom()));
+        return Ok(BigRational::new_raw(
+            a.numer() * a.numer(),
+            a.denom() * a.denom(),
+        ));
     }
     // Both inputs are in lowest terms, so only the cross gcds can cancel.
     let left = gcd(a.numer(), b.denom(), budget)?;

@@ -88,3 +88,43 @@ fn labelled_cases() {
     );
     insta::assert_snapshot!("labelled_accuracy", report);
 }
+
+/// The paper-compatibility mode reproduces the Qwen2.5-Math grader's leniencies, which the
+/// default mode rejects as wrong.
+#[test]
+fn paper_compat_mode_reproduces_the_qwen_grader() {
+    let compat = MathConfig::paper_compat();
+    let default = MathConfig::default();
+    for (gold, response, note) in [
+        ("50", "0.5", "gold/100 accepted"),
+        ("50", "5000", "gold*100 accepted"),
+        ("1000", "1000.09", "relative tolerance 1e-4"),
+        (
+            "\\frac{\\sqrt{2}}{2}",
+            "0.7071",
+            "approximation within 1e-4",
+        ),
+        ("[1,2)", "(1,2]", "interval ends ignored"),
+    ] {
+        let boxed = format!("\\boxed{{{response}}}");
+        assert_eq!(
+            verify(gold, &boxed, &compat).outcome,
+            Outcome::Correct,
+            "compat: {note}"
+        );
+        assert_eq!(
+            verify(gold, &boxed, &default).outcome,
+            Outcome::Incorrect,
+            "default: {note}"
+        );
+    }
+    // Qwen compares lists in order.
+    assert_eq!(
+        verify("1, 2", "\\boxed{2, 1}", &compat).outcome,
+        Outcome::Incorrect
+    );
+    assert_eq!(
+        verify("1, 2", "\\boxed{2, 1}", &default).outcome,
+        Outcome::Correct
+    );
+}
