@@ -391,10 +391,11 @@ pub fn choice_letter(text: &str) -> Option<char> {
     }
     let cleaned = cleaned.trim_matches(|c: char| c == '$' || c == '*' || c.is_whitespace());
     let bytes = cleaned.as_bytes();
-    let is_choice = |byte: u8| matches!(byte.to_ascii_uppercase(), b'A'..=b'E');
+    // A bare lowercase letter is a variable (`e`, `a`), not a choice; `(c)` is a choice.
+    let is_choice = |byte: u8| matches!(byte, b'A'..=b'E');
     let letter = match bytes {
         [letter] if is_choice(*letter) => *letter,
-        [b'(', letter, b')', ..] if is_choice(*letter) => *letter,
+        [b'(', letter, b')', ..] if is_choice(letter.to_ascii_uppercase()) => *letter,
         [letter, b')' | b'.' | b':', rest @ ..]
             if is_choice(*letter) && rest.first().is_none_or(|b| *b == b' ') =>
         {
@@ -514,6 +515,8 @@ mod tests {
             assert_eq!(choice_letter(text), Some('C'), "{text}");
         }
         assert_eq!(choice_letter("Cat"), None);
+        assert_eq!(choice_letter("e"), None, "Euler's number is not choice E");
+        assert_eq!(choice_letter("(c)"), Some('C'));
         assert_eq!(
             found("I pick (B) since", &[Strategy::ChoiceLetter]).map(|f| f.0),
             Some("B".into())
