@@ -502,9 +502,22 @@ fn split_square(n: &BigInt, budget: &mut Budget) -> Result<Option<(BigInt, BigIn
     if rest.is_one() {
         return Ok(Some((outside, inside)));
     }
-    let root = rest.sqrt();
-    if &root * &root == rest {
-        return Ok(Some((outside * root, inside)));
+    // Squares are quadratic residues modulo 64·63·65·11; most non-squares fail this
+    // cheaply, before an integer square root that costs as much as a division.
+    let residue = (&rest % BigInt::from(64u32 * 63 * 65 * 11))
+        .to_u64()
+        .unwrap_or(0);
+    let may_be_square = [64, 63, 65, 11].iter().all(|&modulus| {
+        let value = residue % modulus;
+        (0..modulus).any(|root| root * root % modulus == value)
+    });
+    if may_be_square {
+        let size = rest.bits() / 64 + 1;
+        budget.charge(size.saturating_mul(size))?;
+        let root = rest.sqrt();
+        if &root * &root == rest {
+            return Ok(Some((outside * root, inside)));
+        }
     }
     // No prime below the bound divides `rest`; below bound³ it is p, or p·q with p ≠ q.
     let cube = BigInt::from(TRIAL_PRIMES_BELOW).pow(3);
