@@ -20,6 +20,7 @@ cargo bench -p boundary-math --bench throughput --no-run
     echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
     echo "boundary commit: $(git rev-parse --short HEAD)"
     echo "math-verify: $("$VENV/bin/python" -c 'from importlib.metadata import version; print(version("math-verify"))')"
+    echo "load average at start: $(cut -d" " -f1-3 /proc/loadavg)"
 } > "$OUT/environment.txt"
 
 cargo bench -p boundary-math --bench throughput -- "$OUT/pairs.jsonl" "$OUT/boundary.jsonl" | tee "$OUT/boundary-bench.txt"

@@ -19,7 +19,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let config = MathConfig::default();
     let mut timings: Vec<(Duration, String)> = Vec::new();
-    for entry in std::fs::read_dir(directory)? {
+    // cargo bench runs this in the crate's directory: give an absolute path.
+    let entries = std::fs::read_dir(directory)
+        .map_err(|error| format!("cannot read {directory}: {error}"))?;
+    for entry in entries {
         let path = entry?.path();
         let bytes = std::fs::read(&path)?;
         let Ok(text) = std::str::from_utf8(&bytes) else {

@@ -62,11 +62,7 @@ fn trim_cow(answer: Cow<'_, str>) -> Cow<'_, str> {
 
 /// Where an unclosed last box starts, or the length of the text.
 fn unfinished_box_start(text: &str) -> usize {
-    let last = ["\\boxed", "\\fbox"]
-        .iter()
-        .filter_map(|name| text.rfind(name).map(|start| (start, name.len())))
-        .max();
-    let Some((start, name_length)) = last else {
+    let Some((start, name_length)) = last_box_command(text, text.len()) else {
         return text.len();
     };
     let bytes = text.as_bytes();
@@ -120,18 +116,11 @@ struct BoxSpan {
 /// starts, so the search stays linear even for thousands of nested openings.
 fn last_box(text: &str, before: usize) -> Option<BoxSpan> {
     let bytes = text.as_bytes();
-    const NAMES: [&str; 2] = ["\\boxed", "\\fbox"];
     let mut limit = text.len();
-    // The next candidate of each name; a name is searched again only after its
-    // candidate was used, so absent names are not rescanned on every step.
-    let mut candidates = NAMES.map(|name| text[..before].rfind(name));
+    let mut search_end = before;
     loop {
-        let which = (0..NAMES.len())
-            .filter(|&index| candidates[index].is_some())
-            .max_by_key(|&index| candidates[index])?;
-        let start = candidates[which]?;
-        let name_length = NAMES[which].len();
-        candidates[which] = text[..start].rfind(NAMES[which]);
+        let (start, name_length) = last_box_command(text, search_end)?;
+        search_end = start;
         let mut cursor = start + name_length;
         if bytes.get(cursor).is_some_and(u8::is_ascii_alphabetic) {
             continue;
@@ -163,6 +152,22 @@ fn last_box(text: &str, before: usize) -> Option<BoxSpan> {
             });
         }
     }
+}
+
+/// The last `\\boxed` or `\\fbox` starting before `end`: (start, length of the name).
+/// Walks back over backslashes (a memrchr each), so a long response costs one pass.
+fn last_box_command(text: &str, end: usize) -> Option<(usize, usize)> {
+    let mut search_end = end;
+    while let Some(position) = text[..search_end].rfind('\\') {
+        let rest = &text[position..];
+        for name in ["\\boxed", "\\fbox"] {
+            if rest.starts_with(name) {
+                return Some((position, name.len()));
+            }
+        }
+        search_end = position;
+    }
+    None
 }
 
 /// The index of the `}` closing the `{` at `open`, searching no further than `limit`.
