@@ -25,6 +25,7 @@ cargo bench -p boundary-math --bench throughput --no-run
 
 cargo bench -p boundary-math --bench throughput -- "$OUT/pairs.jsonl" "$OUT/boundary.jsonl" | tee "$OUT/boundary-bench.txt"
 "$VENV/bin/python" scripts/bench/math_verify_run.py "$OUT/pairs.jsonl" "$OUT/math-verify.jsonl"
+echo "load average at end: $(cut -d" " -f1-3 /proc/loadavg)" >> "$OUT/environment.txt"
 
 {
     sed 's/^/    /' "$OUT/environment.txt"

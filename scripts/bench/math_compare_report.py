@@ -12,6 +12,10 @@ import sys
 from collections import defaultdict
 
 
+# Categories made by math_pairs.py from MATH500's reference solutions.
+MATH500_SOLUTIONS = ("math500_reference", "math500_swapped")
+
+
 def load(path):
     return [json.loads(line) for line in open(path)]
 
@@ -94,6 +98,22 @@ def main():
         mine, other = percentile(our_seconds, fraction), percentile(their_seconds, fraction)
         out.append(f"| {label} latency | {mine * 1e6:,.1f} µs | {other * 1e3:,.2f} ms | {other / mine:,.0f}× |")
     out.append(f"| pairs killed after the 30 s limit | 0 | {killed} | |")
+    out.append("")
+    # The same comparison on short answers and on long chain-of-thought responses.
+    groups = {
+        "labelled set (short responses)": [p for p in pairs if p["category"] not in MATH500_SOLUTIONS],
+        "MATH500 solutions (long responses)": [p for p in pairs if p["category"] in MATH500_SOLUTIONS],
+    }
+    out.append("| subset | pairs | Boundary pairs/s | math-verify pairs/s | ratio | Boundary p99 | math-verify p99 |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|")
+    for name, members in groups.items():
+        if not members:
+            continue
+        mine = [ours[p["id"]]["seconds"] for p in members]
+        other = [theirs[p["id"]]["seconds"] for p in members]
+        mine_rate, other_rate = len(members) / sum(mine), len(members) / sum(other)
+        out.append(f"| {name} | {len(members)} | {mine_rate:,.0f} | {other_rate:,.1f} | {mine_rate / other_rate:,.0f}× | "
+                   f"{percentile(mine, 0.99) * 1e6:,.1f} µs | {percentile(other, 0.99) * 1e3:,.1f} ms |")
     out.append("")
     if batches:
         base = batches[0]["pairs_per_second"]
