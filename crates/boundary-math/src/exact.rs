@@ -343,12 +343,35 @@ fn factorial(n: &BigInt, budget: &mut Budget) -> Result<Option<BigInt>, Exhauste
     // log2(n!) <= n·log2(n): refuse before multiplying.
     let estimate = n.saturating_mul(64 - n.leading_zeros() as u64);
     budget.check_bits(estimate)?;
-    let mut result = BigInt::one();
+    // Runs of factors multiplied in a machine word, then a balanced product tree:
+    // far fewer big multiplications than multiplying the factors in one by one.
+    let mut partial: Vec<BigInt> = Vec::new();
+    let mut word = 1u64;
     for factor in 2..=n {
-        budget.charge(words(&result))?;
-        result *= factor;
+        match word.checked_mul(factor) {
+            Some(product) => word = product,
+            None => {
+                partial.push(BigInt::from(word));
+                word = factor;
+            }
+        }
     }
-    Ok(Some(result))
+    partial.push(BigInt::from(word));
+    while partial.len() > 1 {
+        let mut next = Vec::with_capacity(partial.len().div_ceil(2));
+        for pair in partial.chunks(2) {
+            next.push(match pair {
+                [a, b] => {
+                    budget.charge(1 + words(a).saturating_mul(words(b)) / 8)?;
+                    a * b
+                }
+                [a] => a.clone(),
+                _ => BigInt::one(),
+            });
+        }
+        partial = next;
+    }
+    Ok(partial.pop())
 }
 
 fn binomial(n: &BigInt, k: &BigInt, budget: &mut Budget) -> Result<Option<BigInt>, Exhausted> {

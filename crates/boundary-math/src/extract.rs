@@ -62,7 +62,7 @@ fn trim_cow(answer: Cow<'_, str>) -> Cow<'_, str> {
 
 /// Where an unclosed last box starts, or the length of the text.
 fn unfinished_box_start(text: &str) -> usize {
-    let Some((start, name_length)) = last_box_command(text, text.len()) else {
+    let Some((start, name_length)) = last_box_command(text, 0, text.len()) else {
         return text.len();
     };
     let bytes = text.as_bytes();
@@ -79,14 +79,18 @@ fn unfinished_box_start(text: &str) -> usize {
 
 /// The most boxes joined into one list answer (`\boxed{2}, \boxed{3}`).
 const MAX_ADJACENT_BOXES: usize = 8;
+/// How far before a box an adjacent one may start.
+const ADJACENT_WINDOW: usize = 4096;
 
 /// The content of the last `\boxed{…}`/`\fbox{…}`, joined with directly preceding boxes.
 pub(crate) fn boxed(text: &str) -> Option<Cow<'_, str>> {
-    let last = last_box(text, text.len())?;
+    let last = last_box(text, 0, text.len())?;
     let mut contents = vec![&text[last.content.0..last.content.1]];
     let mut start = last.start;
     while contents.len() < MAX_ADJACENT_BOXES {
-        let Some(previous) = last_box(text, start) else {
+        // A box directly before this one ends within a few bytes of it; its content is
+        // short, so the search need not go further back than a window.
+        let Some(previous) = last_box(text, start.saturating_sub(ADJACENT_WINDOW), start) else {
             break;
         };
         if previous.end > start || !only_separators(&text[previous.end..start]) {
@@ -114,12 +118,12 @@ struct BoxSpan {
 /// The last complete box that starts before `before`. An unclosed box (a truncated
 /// response) is skipped; scanning an earlier candidate stops where the later one
 /// starts, so the search stays linear even for thousands of nested openings.
-fn last_box(text: &str, before: usize) -> Option<BoxSpan> {
+fn last_box(text: &str, floor: usize, before: usize) -> Option<BoxSpan> {
     let bytes = text.as_bytes();
     let mut limit = text.len();
     let mut search_end = before;
     loop {
-        let (start, name_length) = last_box_command(text, search_end)?;
+        let (start, name_length) = last_box_command(text, floor, search_end)?;
         search_end = start;
         let mut cursor = start + name_length;
         if bytes.get(cursor).is_some_and(u8::is_ascii_alphabetic) {
@@ -154,11 +158,14 @@ fn last_box(text: &str, before: usize) -> Option<BoxSpan> {
     }
 }
 
-/// The last `\\boxed` or `\\fbox` starting before `end`: (start, length of the name).
+/// The last `\\boxed` or `\\fbox` starting in `floor..end`: (start, length of the name).
 /// Walks back over backslashes (a memrchr each), so a long response costs one pass.
-fn last_box_command(text: &str, end: usize) -> Option<(usize, usize)> {
+fn last_box_command(text: &str, floor: usize, end: usize) -> Option<(usize, usize)> {
     let mut search_end = end;
-    while let Some(position) = text[..search_end].rfind('\\') {
+    while let Some(position) = text[..search_end]
+        .rfind('\\')
+        .filter(|&position| position >= floor)
+    {
         let rest = &text[position..];
         for name in ["\\boxed", "\\fbox"] {
             if rest.starts_with(name) {
