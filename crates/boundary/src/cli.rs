@@ -46,4 +46,8 @@ pub enum Command {
     Gap(commands::gap::GapArgs),
     /// The distribution of per-problem accuracy c/n.
     Histogram(commands::histogram::HistogramArgs),
+    /// Grade responses against gold answers: a JSON Lines file of pairs, or a store.
+    Grade(commands::grade::GradeArgs),
+    /// Check one response against one gold answer and show why.
+    Verify(commands::verify::VerifyArgs),
 }

@@ -3,10 +3,12 @@
 pub mod coverage;
 pub mod export;
 pub mod gap;
+pub mod grade;
 pub mod histogram;
 pub mod import;
 pub mod passk;
 pub mod runs;
+pub mod verify;
 
 use crate::cli::{Command, GlobalArgs};
 
@@ -19,5 +21,7 @@ pub fn run(command: Command, global: &GlobalArgs) -> anyhow::Result<()> {
         Command::Coverage(args) => coverage::run(args),
         Command::Gap(args) => gap::run(args),
         Command::Histogram(args) => histogram::run(args),
+        Command::Grade(args) => grade::run(args, global),
+        Command::Verify(args) => verify::run(args),
     }
 }
