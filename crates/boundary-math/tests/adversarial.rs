@@ -1,6 +1,7 @@
 //! Adversarial inputs: every call returns, never panics, and never calls a wrong or
-//! undecidable answer correct. (Random token soup is in `properties.rs`.) (Time bounds are measured by scripts/bench/math-fuzz.sh,
-//! not asserted here: timing asserts are flaky on a shared machine.)
+//! undecidable answer correct. Random token soup is in `properties.rs`; time bounds are
+//! measured by scripts/bench/math-fuzz.sh, not asserted here (timing asserts are flaky on
+//! a shared machine).
 
 use boundary_math::{Limit, MathConfig, Outcome, Rule, verify};
 
