@@ -464,9 +464,12 @@ def remove_tree(path):
     # The candidate may have left read-only directories behind; make them writable first.
     for root, dirs, files in os.walk(path, topdown=True):
         for d in dirs:
+            p = os.path.join(root, d)
+            if os.path.islink(p):
+                continue  # never follow a link the candidate planted
             try:
-                os.chmod(os.path.join(root, d), 0o700, follow_symlinks=False)
-            except OSError:
+                os.chmod(p, 0o700)
+            except (OSError, ValueError):
                 pass
     for root, dirs, files in os.walk(path, topdown=False):
         for f in files:
@@ -658,10 +661,15 @@ class CallChannel:
         return frame
 
     def hello(self, cpu_limit):
-        ok, body = marshal.loads(self._await(cpu_limit))
+        hello = safe_loads(self._await(cpu_limit))
+        if not (isinstance(hello, tuple) and len(hello) == 2):
+            raise CandidateFailure("error", "ProtocolError", "the program sent a malformed greeting")
+        ok, body = hello
         if ok != 0:
-            etype, msg, tb = body
-            raise CandidateFailure("memory" if etype == "MemoryError" else "error", etype, f"{msg}\n{tb}".strip())
+            etype, msg, tb = (list(body) + ["", "", ""])[:3] if isinstance(body, list) else ("Error", repr(body), "")
+            raise CandidateFailure("memory" if etype == "MemoryError" else "error", str(etype), f"{msg}\n{tb}".strip())
+        if not isinstance(body, dict):
+            raise CandidateFailure("error", "ProtocolError", "the program sent a malformed export table")
         return body
 
     def call(self, name, args, cpu_limit):
@@ -686,7 +694,10 @@ PLAIN = (type(None), bool, int, float, complex, str, bytes, list, tuple, dict, s
 
 def safe_loads(frame):
     """marshal can also build code objects; only plain data is accepted from a candidate."""
-    value = marshal.loads(frame)
+    try:
+        value = marshal.loads(frame)
+    except (ValueError, EOFError, TypeError) as exc:
+        raise CandidateFailure("error", "ProtocolError", f"unreadable answer: {exc}")
     stack = [value]
     while stack:
         v = stack.pop()
@@ -728,12 +739,13 @@ def proxied_namespace(channel, table, budget, base):
             continue  # trusted definitions (prompt helpers, test set-up) win
         if kind == "function":
             ns[name] = make_proxy(channel, name, budget)
-        elif isinstance(kind, list) and kind[0] == "module":
-            try:
-                ns[name] = __import__(kind[1], fromlist=["_"])
-            except ImportError:
-                pass
-        elif isinstance(kind, list) and kind[0] == "value":
+        elif isinstance(kind, list) and len(kind) == 2 and kind[0] == "module":
+            # Only modules this trusted process already holds: a candidate must not be
+            # able to make the judge import (and run) anything.
+            module = sys.modules.get(str(kind[1]))
+            if module is not None:
+                ns[name] = module
+        elif isinstance(kind, list) and len(kind) == 2 and kind[0] == "value":
             ns[name] = kind[1]
     return ns
 
