@@ -96,8 +96,11 @@ impl Grader {
             cpu_total_s: total,
             load_cpu_s: self.options.load_timeout_s,
             cpu_per_test_s: per_test,
-            wall_factor: 3.0,
-            wall_slack_s: 1.0,
+            // The wall-clock limit only catches programs that sleep or block; CPU time
+            // is what is measured against the benchmark's limit. Generous, so that a
+            // loaded machine does not turn slow-but-correct programs into timeouts.
+            wall_factor: 10.0,
+            wall_slack_s: 2.0,
             memory_bytes: self.options.memory_bytes,
             file_bytes: 64 << 20,
             open_files: 256,
@@ -341,7 +344,7 @@ fn job_deadline(candidate: &CandidateSpec, judge: &JudgeSpec) -> Duration {
         JudgeSpec::Asserts { asserts, .. } => l.cpu_per_test_s * asserts.len() as f64,
         JudgeSpec::Check { .. } => l.cpu_per_test_s,
     };
-    let seconds = (l.load_cpu_s + tests) * l.wall_factor + l.wall_slack_s * 4.0 + 30.0;
+    let seconds = (l.load_cpu_s + tests) * l.wall_factor + l.wall_slack_s * 4.0 + 60.0;
     Duration::from_secs_f64(seconds)
 }
 

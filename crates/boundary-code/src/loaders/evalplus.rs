@@ -46,8 +46,13 @@ fn read_row<'a>(text: &'a str, path: &Path, line: usize) -> Result<(Row, Vec<(St
     let fields = rawjson::object_fields(text).map_err(|e| LoadError::invalid(path, line, e))?;
     let base = rawjson::array_items(field(&fields, "base_input", path, line)?)
         .map_err(|e| LoadError::invalid(path, line, format!("base_input: {e}")))?;
-    let plus = rawjson::array_items(field(&fields, "plus_input", path, line)?)
-        .map_err(|e| LoadError::invalid(path, line, format!("plus_input: {e}")))?;
+    let plus_raw = field(&fields, "plus_input", path, line)?;
+    // One MBPP+ task (Mbpp/793) stores its empty plus inputs as `{}`.
+    let plus = if plus_raw.trim() == "{}" {
+        Vec::new()
+    } else {
+        rawjson::array_items(plus_raw).map_err(|e| LoadError::invalid(path, line, format!("plus_input: {e}")))?
+    };
     let atol_raw = field(&fields, "atol", path, line)?;
     let atol: f64 = atol_raw
         .parse()

@@ -401,8 +401,14 @@ def serve_calls(code, exports, method_host):
         target = getattr(host, name) if method_host else namespace[name]
         start = time.process_time()
         try:
-            out = to_plain(target(*args))
-            reply = (seq, 0, out, time.process_time() - start)
+            out = target(*args)
+            try:
+                reply = (seq, 0, to_plain(out), time.process_time() - start)
+            except (TypeError, ValueError):
+                # Not data; the judge may still ask whether it is None (evalplus's
+                # not-None oracles for regex matches).
+                t = type(out)
+                reply = (seq, 2, f"{t.__module__}.{t.__qualname__}", time.process_time() - start)
         except BaseException as exc:  # SystemExit and KeyboardInterrupt included: all fail
             reply = (seq, 1, describe_exception(exc), time.process_time() - start)
         flush_std()
@@ -682,11 +688,23 @@ class CallChannel:
         if not (isinstance(reply, tuple) and len(reply) == 4 and reply[0] == self.seq):
             raise CandidateFailure("error", "ProtocolError", "the program answered out of turn")
         _, failed, body, cpu = reply
+        if failed == 2:
+            return Opaque(str(body)), cpu
         if failed:
             etype, msg = (body + ["", ""])[:2] if isinstance(body, list) else ("Error", repr(body))
             outcome = "memory" if etype == "MemoryError" else "error"
             raise CandidateFailure(outcome, str(etype), str(msg))
         return body, cpu
+
+
+class Opaque:
+    """A return value that is not plain data (only its non-None-ness can be judged)."""
+
+    def __init__(self, type_name):
+        self.type_name = type_name
+
+    def __repr__(self):
+        return f"<{self.type_name} object>"
 
 
 PLAIN = (type(None), bool, int, float, complex, str, bytes, list, tuple, dict, set, frozenset)
@@ -1014,6 +1032,14 @@ def run_io_judge(channel, table, judge, limits):
                 break
             continue
         wall = time.monotonic() - start
+        if isinstance(out, Opaque):
+            if judge.get("mbpp_task") is not None and entry in NOT_NONE_TASKS:
+                out = True if style == "record" else out
+            else:
+                results.append(outcome_record(names[i], "error", "TypeError", f"return value of type {out.type_name} cannot be checked", wall, cpu))
+                if stop:
+                    break
+                continue
         if style == "record":
             results.append({"name": names[i], "outcome": "passed", "cpu_s": cpu, "wall_s": wall,
                             "value": base64.b64encode(marshal.dumps(out)).decode()})
