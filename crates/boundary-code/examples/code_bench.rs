@@ -38,7 +38,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // computed lazily here, inside the timed region: a handicap for Boundary, not a help.
     let jobs: Vec<&(usize, String)> = (0..repeat).flat_map(|_| solutions.iter()).collect();
     let start = Instant::now();
-    let passed = jobs.par_iter().filter(|(i, code)| grader.grade_code(&problems[*i], code).correct).count();
+    let passed = jobs
+        .par_iter()
+        .filter(|(i, code)| grader.grade_code(&problems[*i], code).correct)
+        .count();
     let seconds = start.elapsed().as_secs_f64();
     println!(
         "{{\"harness\": \"boundary\", \"suite\": \"{suite}\", \"executions\": {}, \"passed\": {passed}, \"seconds\": {seconds:.3}, \"per_second\": {:.1}}}",

@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// A complete fenced block (index among all blocks, 0-based).
-    FencedBlock { index: usize },
+    FencedBlock {
+        index: usize,
+    },
     /// Text before a closing fence whose opening fence was in the prompt.
     BeforeClosingFence,
     /// Text after an opening fence that was never closed.
@@ -58,20 +60,53 @@ fn fences(text: &str) -> Vec<Fence<'_>> {
         } else {
             continue;
         };
-        let info = trimmed.trim_start_matches(marker.chars().next().unwrap_or('`')).trim();
-        out.push(Fence { line_start: start, line_end: pos, marker, info });
+        let info = trimmed
+            .trim_start_matches(marker.chars().next().unwrap_or('`'))
+            .trim();
+        out.push(Fence {
+            line_start: start,
+            line_end: pos,
+            marker,
+            info,
+        });
     }
     out
 }
 
 const NOT_PYTHON: &[&str] = &[
-    "text", "txt", "output", "console", "bash", "sh", "shell", "json", "plaintext", "markdown",
-    "md", "cpp", "c++", "c", "java", "javascript", "js", "rust", "go", "sql", "yaml", "toml",
-    "html", "xml", "diff",
+    "text",
+    "txt",
+    "output",
+    "console",
+    "bash",
+    "sh",
+    "shell",
+    "json",
+    "plaintext",
+    "markdown",
+    "md",
+    "cpp",
+    "c++",
+    "c",
+    "java",
+    "javascript",
+    "js",
+    "rust",
+    "go",
+    "sql",
+    "yaml",
+    "toml",
+    "html",
+    "xml",
+    "diff",
 ];
 
 fn is_python_like(info: &str) -> bool {
-    let lang = info.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+    let lang = info
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     !NOT_PYTHON.contains(&lang.as_str())
 }
 
@@ -80,7 +115,11 @@ fn defines(code: &str, entry_point: &str) -> bool {
         let l = l.trim_start();
         l.strip_prefix("def ")
             .or_else(|| l.strip_prefix("async def "))
-            .is_some_and(|rest| rest.trim_start().strip_prefix(entry_point).is_some_and(|r| r.trim_start().starts_with('(')))
+            .is_some_and(|rest| {
+                rest.trim_start()
+                    .strip_prefix(entry_point)
+                    .is_some_and(|r| r.trim_start().starts_with('('))
+            })
             || l.starts_with("class Solution")
     })
 }
@@ -93,7 +132,9 @@ pub fn extract_code(response: &str, entry_point: Option<&str>) -> Extracted {
     let mut unmatched_open = None;
     while i < fs.len() {
         let open = &fs[i];
-        let close = fs[i + 1..].iter().position(|f| f.marker == open.marker && f.info.is_empty());
+        let close = fs[i + 1..]
+            .iter()
+            .position(|f| f.marker == open.marker && f.info.is_empty());
         match close {
             Some(offset) => {
                 let close = &fs[i + 1 + offset];
@@ -111,7 +152,10 @@ pub fn extract_code(response: &str, entry_point: Option<&str>) -> Extracted {
         let before = &response[..first.line_start];
         let odd = fs.len() % 2 == 1;
         if odd && first.info.is_empty() && !before.trim().is_empty() {
-            return Extracted { code: before.trim_end().to_string() + "\n", source: Source::BeforeClosingFence };
+            return Extracted {
+                code: before.trim_end().to_string() + "\n",
+                source: Source::BeforeClosingFence,
+            };
         }
     }
     let python: Vec<(usize, &str)> = blocks
@@ -121,7 +165,12 @@ pub fn extract_code(response: &str, entry_point: Option<&str>) -> Extracted {
         .map(|(i, (_, code))| (i, *code))
         .collect();
     let pool: Vec<(usize, &str)> = if python.is_empty() {
-        blocks.iter().enumerate().filter(|(_, (_, c))| !c.trim().is_empty()).map(|(i, (_, c))| (i, *c)).collect()
+        blocks
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, c))| !c.trim().is_empty())
+            .map(|(i, (_, c))| (i, *c))
+            .collect()
     } else {
         python
     };
@@ -129,15 +178,24 @@ pub fn extract_code(response: &str, entry_point: Option<&str>) -> Extracted {
         .and_then(|ep| pool.iter().rev().find(|(_, code)| defines(code, ep)))
         .or_else(|| pool.last());
     if let Some((index, code)) = chosen {
-        return Extracted { code: code.to_string(), source: Source::FencedBlock { index: *index } };
+        return Extracted {
+            code: code.to_string(),
+            source: Source::FencedBlock { index: *index },
+        };
     }
     if let Some(open) = unmatched_open {
         let rest = &response[open.line_end..];
         if !rest.trim().is_empty() {
-            return Extracted { code: rest.to_string(), source: Source::UnclosedFence };
+            return Extracted {
+                code: rest.to_string(),
+                source: Source::UnclosedFence,
+            };
         }
     }
-    Extracted { code: response.to_string(), source: Source::WholeResponse }
+    Extracted {
+        code: response.to_string(),
+        source: Source::WholeResponse,
+    }
 }
 
 #[cfg(test)]
@@ -156,7 +214,10 @@ mod tests {
     #[test]
     fn block_defining_the_entry_point_beats_a_later_usage_example() {
         let r = "```py\ndef add(a, b):\n    return a + b\n```\nUsage:\n```\nprint(add(1, 2))\n```";
-        assert_eq!(extract_code(r, Some("add")).code, "def add(a, b):\n    return a + b\n");
+        assert_eq!(
+            extract_code(r, Some("add")).code,
+            "def add(a, b):\n    return a + b\n"
+        );
         assert_eq!(extract_code(r, None).code, "print(add(1, 2))\n");
     }
 

@@ -14,8 +14,10 @@ use std::time::{Duration, Instant};
 
 use crate::extract::extract_code;
 use crate::problem::{Benchmark, CodeProblem, TestSuite};
-use crate::sandbox::protocol::{CandidateSpec, Comparison, JudgeSpec, Limits, Mode, SessionReport, TestRecord};
 use crate::sandbox::Sandbox;
+use crate::sandbox::protocol::{
+    CandidateSpec, Comparison, JudgeSpec, Limits, Mode, SessionReport, TestRecord,
+};
 use crate::stdio_compare;
 use crate::verdict::{Grade, TestResult, Verdict};
 
@@ -78,13 +80,21 @@ fn defines_top_level(code: &str, name: &str) -> bool {
     code.lines().any(|l| {
         l.strip_prefix("def ")
             .or_else(|| l.strip_prefix("async def "))
-            .is_some_and(|r| r.trim_start().strip_prefix(name).is_some_and(|r| r.trim_start().starts_with('(')))
+            .is_some_and(|r| {
+                r.trim_start()
+                    .strip_prefix(name)
+                    .is_some_and(|r| r.trim_start().starts_with('('))
+            })
     })
 }
 
 impl Grader {
     pub fn new(sandbox: Arc<Sandbox>, options: GraderOptions) -> Grader {
-        Grader { sandbox, options, references: Mutex::new(HashMap::new()) }
+        Grader {
+            sandbox,
+            options,
+            references: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn sandbox(&self) -> &Sandbox {
@@ -133,7 +143,12 @@ impl Grader {
     pub fn grade_code(&self, problem: &CodeProblem, code: &str) -> Grade {
         let total = problem.tests.len();
         if code.trim().is_empty() {
-            return Grade::without_run(Verdict::NoCode, code.to_string(), total, "the response contains no code".into());
+            return Grade::without_run(
+                Verdict::NoCode,
+                code.to_string(),
+                total,
+                "the response contains no code".into(),
+            );
         }
         let program = self.assemble(problem, code);
         let (candidate, judge) = match self.job(problem, program.clone()) {
@@ -141,13 +156,25 @@ impl Grader {
             Err(e) => return Grade::without_run(Verdict::HarnessError, code.to_string(), total, e),
         };
         let deadline = job_deadline(&candidate, &judge);
-        match self.sandbox.run(&candidate, &judge, Instant::now() + deadline) {
+        match self
+            .sandbox
+            .run(&candidate, &judge, Instant::now() + deadline)
+        {
             Ok(report) => grade_report(problem, code, &report),
-            Err(e) => Grade::without_run(Verdict::HarnessError, code.to_string(), total, e.to_string()),
+            Err(e) => Grade::without_run(
+                Verdict::HarnessError,
+                code.to_string(),
+                total,
+                e.to_string(),
+            ),
         }
     }
 
-    fn job(&self, problem: &CodeProblem, program: String) -> Result<(CandidateSpec, JudgeSpec), String> {
+    fn job(
+        &self,
+        problem: &CodeProblem,
+        program: String,
+    ) -> Result<(CandidateSpec, JudgeSpec), String> {
         let o = &self.options;
         let stop = o.stop_at_first_failure;
         Ok(match &problem.tests {
@@ -157,9 +184,16 @@ impl Grader {
                     code: program,
                     exports: vec![entry_point.clone()],
                     method_host: None,
-                    limits: self.limits(o.humaneval_timeout_s, o.load_timeout_s + o.humaneval_timeout_s),
+                    limits: self.limits(
+                        o.humaneval_timeout_s,
+                        o.load_timeout_s + o.humaneval_timeout_s,
+                    ),
                 },
-                JudgeSpec::Check { prelude: problem.prompt.clone(), test: test.clone(), entry_point: entry_point.clone() },
+                JudgeSpec::Check {
+                    prelude: problem.prompt.clone(),
+                    test: test.clone(),
+                    entry_point: entry_point.clone(),
+                },
             ),
             TestSuite::Asserts { setup, asserts } => (
                 CandidateSpec {
@@ -167,14 +201,31 @@ impl Grader {
                     code: program,
                     exports: referenced_names(asserts),
                     method_host: None,
-                    limits: self.limits(o.humaneval_timeout_s, o.load_timeout_s + o.humaneval_timeout_s * asserts.len() as f64),
+                    limits: self.limits(
+                        o.humaneval_timeout_s,
+                        o.load_timeout_s + o.humaneval_timeout_s * asserts.len() as f64,
+                    ),
                 },
-                JudgeSpec::Asserts { setup: setup.clone(), asserts: asserts.clone(), stop_at_first_failure: stop },
+                JudgeSpec::Asserts {
+                    setup: setup.clone(),
+                    asserts: asserts.clone(),
+                    stop_at_first_failure: stop,
+                },
             ),
-            TestSuite::EvalPlus { dataset, entry_point, inputs_json, atol, mbpp_task, .. } => {
+            TestSuite::EvalPlus {
+                dataset,
+                entry_point,
+                inputs_json,
+                atol,
+                mbpp_task,
+                ..
+            } => {
                 let reference = self.reference(problem)?;
-                let cpu_limits: Vec<f64> =
-                    reference.cpu_s.iter().map(|t| (o.evalplus_factor * t).max(o.evalplus_floor_s)).collect();
+                let cpu_limits: Vec<f64> = reference
+                    .cpu_s
+                    .iter()
+                    .map(|t| (o.evalplus_factor * t).max(o.evalplus_floor_s))
+                    .collect();
                 let total: f64 = cpu_limits.iter().sum::<f64>() + o.load_timeout_s;
                 (
                     CandidateSpec {
@@ -204,7 +255,9 @@ impl Grader {
                 (
                     CandidateSpec {
                         mode: Mode::Call,
-                        method_host: program.contains("class Solution").then(|| "Solution".to_string()),
+                        method_host: program
+                            .contains("class Solution")
+                            .then(|| "Solution".to_string()),
                         code: program,
                         exports: vec![fn_name.clone()],
                         limits: self.limits(per, o.load_timeout_s + per * cases.len() as f64),
@@ -245,7 +298,12 @@ impl Grader {
 
     /// Runs the reference solution once per problem to get expected outputs and times.
     fn reference(&self, problem: &CodeProblem) -> Result<Reference, String> {
-        let cached = self.references.lock().unwrap_or_else(|p| p.into_inner()).get(&problem.id).cloned();
+        let cached = self
+            .references
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&problem.id)
+            .cloned();
         let result = match cached {
             Some(r) => r,
             None => {
@@ -261,10 +319,20 @@ impl Grader {
     }
 
     fn compute_reference(&self, problem: &CodeProblem) -> Result<Reference, String> {
-        let TestSuite::EvalPlus { entry_point, inputs_json, input_count, mbpp_task, .. } = &problem.tests else {
+        let TestSuite::EvalPlus {
+            entry_point,
+            inputs_json,
+            input_count,
+            mbpp_task,
+            ..
+        } = &problem.tests
+        else {
             return Err("only evalplus problems have reference outputs".into());
         };
-        let program = problem.reference.clone().ok_or_else(|| format!("{} has no reference solution", problem.id))?;
+        let program = problem
+            .reference
+            .clone()
+            .ok_or_else(|| format!("{} has no reference solution", problem.id))?;
         // The reference is trusted but still confined; it gets generous limits.
         let per = 60.0;
         let candidate = CandidateSpec {
@@ -288,7 +356,11 @@ impl Grader {
         };
         let report = self
             .sandbox
-            .run(&candidate, &judge, Instant::now() + Duration::from_secs(900))
+            .run(
+                &candidate,
+                &judge,
+                Instant::now() + Duration::from_secs(900),
+            )
             .map_err(|e| format!("reference run of {} failed: {e}", problem.id))?;
         if let Some(e) = report.harness_error {
             return Err(format!("reference run of {} failed: {e}", problem.id));
@@ -312,9 +384,17 @@ impl Grader {
             }
         }
         if expected.len() != *input_count {
-            return Err(format!("the reference solution of {} answered {} of {} inputs", problem.id, expected.len(), input_count));
+            return Err(format!(
+                "the reference solution of {} answered {} of {} inputs",
+                problem.id,
+                expected.len(),
+                input_count
+            ));
         }
-        Ok(Reference { expected_marshal: expected, cpu_s: cpu })
+        Ok(Reference {
+            expected_marshal: expected,
+            cpu_s: cpu,
+        })
     }
 }
 
@@ -327,7 +407,10 @@ fn referenced_names(asserts: &[String]) -> Vec<String> {
             if c.is_alphanumeric() || c == '_' {
                 ident.push(c);
             } else {
-                if !ident.is_empty() && !ident.chars().next().is_some_and(|f| f.is_ascii_digit()) && !names.contains(&ident) {
+                if !ident.is_empty()
+                    && !ident.chars().next().is_some_and(|f| f.is_ascii_digit())
+                    && !names.contains(&ident)
+                {
                     names.push(ident.clone());
                 }
                 ident.clear();
@@ -340,7 +423,9 @@ fn referenced_names(asserts: &[String]) -> Vec<String> {
 fn job_deadline(candidate: &CandidateSpec, judge: &JudgeSpec) -> Duration {
     let l = &candidate.limits;
     let tests: f64 = match judge {
-        JudgeSpec::Io { cpu_limits_s, .. } | JudgeSpec::Stdio { cpu_limits_s, .. } => cpu_limits_s.iter().sum(),
+        JudgeSpec::Io { cpu_limits_s, .. } | JudgeSpec::Stdio { cpu_limits_s, .. } => {
+            cpu_limits_s.iter().sum()
+        }
         JudgeSpec::Asserts { asserts, .. } => l.cpu_per_test_s * asserts.len() as f64,
         JudgeSpec::Check { .. } => l.cpu_per_test_s,
     };
@@ -373,20 +458,30 @@ fn grade_report(problem: &CodeProblem, code: &str, report: &SessionReport) -> Gr
     let mut tests = Vec::with_capacity(report.tests.len());
     for (i, t) in report.tests.iter().enumerate() {
         let result = match (&expected_outputs, t.outcome.as_str()) {
-            (Some(outputs), "ran") => match outputs.get(i).map(|e| stdio_compare::compare(t.stdout.as_deref().unwrap_or(""), e)) {
+            (Some(outputs), "ran") => match outputs
+                .get(i)
+                .map(|e| stdio_compare::compare(t.stdout.as_deref().unwrap_or(""), e))
+            {
                 Some(Ok(())) => to_result(t, Verdict::Passed, None),
                 Some(Err(m)) => {
                     let mut r = to_result(t, Verdict::Failed, Some(m.to_string()));
                     r.error_type = Some("WrongAnswer".into());
                     r
                 }
-                None => to_result(t, Verdict::HarnessError, Some("more results than tests".into())),
+                None => to_result(
+                    t,
+                    Verdict::HarnessError,
+                    Some("more results than tests".into()),
+                ),
             },
             _ => to_result(t, Verdict::from_outcome(&t.outcome), None),
         };
         tests.push(result);
     }
-    let passed = tests.iter().filter(|t| t.verdict == Verdict::Passed).count();
+    let passed = tests
+        .iter()
+        .filter(|t| t.verdict == Verdict::Passed)
+        .count();
     let first_bad = tests.iter().find(|t| t.verdict != Verdict::Passed);
     let (verdict, failing_test, error) = match first_bad {
         Some(t) => (
@@ -403,7 +498,10 @@ fn grade_report(problem: &CodeProblem, code: &str, report: &SessionReport) -> Gr
         None => (
             Verdict::Error,
             None,
-            Some(format!("only {passed} of {total} tests ran (program status: {})", report.status)),
+            Some(format!(
+                "only {passed} of {total} tests ran (program status: {})",
+                report.status
+            )),
         ),
     };
     Grade {
@@ -426,7 +524,8 @@ mod tests {
 
     #[test]
     fn assert_names_skip_numbers_and_keep_order() {
-        let names = referenced_names(&["assert f(1, x2) == g(3)".into(), "assert f(2) == 0".into()]);
+        let names =
+            referenced_names(&["assert f(1, x2) == g(3)".into(), "assert f(2) == 0".into()]);
         assert_eq!(names, vec!["assert", "f", "x2", "g"]);
     }
 }

@@ -77,7 +77,9 @@ impl TestSuite {
 
     pub fn entry_point(&self) -> Option<&str> {
         match self {
-            TestSuite::Check { entry_point, .. } | TestSuite::EvalPlus { entry_point, .. } => Some(entry_point),
+            TestSuite::Check { entry_point, .. } | TestSuite::EvalPlus { entry_point, .. } => {
+                Some(entry_point)
+            }
             TestSuite::Functional { fn_name, .. } => Some(fn_name),
             TestSuite::Asserts { .. } | TestSuite::Stdio { .. } => None,
         }
@@ -99,7 +101,9 @@ impl<'de> Deserialize<'de> for EvalPlusDataset {
         match String::deserialize(d)?.as_str() {
             "humaneval" => Ok(EvalPlusDataset::HumanEval),
             "mbpp" => Ok(EvalPlusDataset::Mbpp),
-            other => Err(serde::de::Error::custom(format!("unknown evalplus dataset `{other}`"))),
+            other => Err(serde::de::Error::custom(format!(
+                "unknown evalplus dataset `{other}`"
+            ))),
         }
     }
 }

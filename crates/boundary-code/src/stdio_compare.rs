@@ -4,8 +4,15 @@
 /// Why an output was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mismatch {
-    LineCount { got: usize, expected: usize },
-    Line { index: usize, got: String, expected: String },
+    LineCount {
+        got: usize,
+        expected: usize,
+    },
+    Line {
+        index: usize,
+        got: String,
+        expected: String,
+    },
 }
 
 impl std::fmt::Display for Mismatch {
@@ -14,15 +21,29 @@ impl std::fmt::Display for Mismatch {
             Mismatch::LineCount { got, expected } => {
                 write!(f, "wrong answer: {got} output lines, expected {expected}")
             }
-            Mismatch::Line { index, got, expected } => {
-                write!(f, "wrong answer at line {}: got `{}`, expected `{}`", index + 1, clip(got), clip(expected))
+            Mismatch::Line {
+                index,
+                got,
+                expected,
+            } => {
+                write!(
+                    f,
+                    "wrong answer at line {}: got `{}`, expected `{}`",
+                    index + 1,
+                    clip(got),
+                    clip(expected)
+                )
             }
         }
     }
 }
 
 fn clip(s: &str) -> String {
-    if s.chars().count() <= 200 { s.to_string() } else { s.chars().take(200).collect::<String>() + "…" }
+    if s.chars().count() <= 200 {
+        s.to_string()
+    } else {
+        s.chars().take(200).collect::<String>() + "…"
+    }
 }
 
 fn stripped_lines(text: &str) -> Vec<&str> {
@@ -34,13 +55,20 @@ pub fn compare(got: &str, expected: &str) -> Result<(), Mismatch> {
     let g = stripped_lines(got);
     let e = stripped_lines(expected);
     if g.len() != e.len() {
-        return Err(Mismatch::LineCount { got: g.len(), expected: e.len() });
+        return Err(Mismatch::LineCount {
+            got: g.len(),
+            expected: e.len(),
+        });
     }
     for (index, (a, b)) in g.iter().zip(&e).enumerate() {
         if a == b || numerically_equal(a, b) {
             continue;
         }
-        return Err(Mismatch::Line { index, got: a.to_string(), expected: b.to_string() });
+        return Err(Mismatch::Line {
+            index,
+            got: a.to_string(),
+            expected: b.to_string(),
+        });
     }
     Ok(())
 }
@@ -51,17 +79,25 @@ fn numerically_equal(a: &str, b: &str) -> bool {
     if ta.len() != tb.len() {
         return false;
     }
-    ta.iter().zip(&tb).all(|(x, y)| match (Decimal::parse(x), Decimal::parse(y)) {
-        (Some(x), Some(y)) => x == y,
-        _ => false,
-    })
+    ta.iter()
+        .zip(&tb)
+        .all(|(x, y)| match (Decimal::parse(x), Decimal::parse(y)) {
+            (Some(x), Some(y)) => x == y,
+            _ => false,
+        })
 }
 
 /// A finite decimal in canonical form, or an infinity (NaN never compares equal).
 #[derive(Debug, PartialEq, Eq)]
 enum Decimal {
-    Finite { negative: bool, digits: String, exponent: i64 },
-    Infinite { negative: bool },
+    Finite {
+        negative: bool,
+        digits: String,
+        exponent: i64,
+    },
+    Infinite {
+        negative: bool,
+    },
 }
 
 impl Decimal {
@@ -95,11 +131,19 @@ impl Decimal {
         let exponent = exp.checked_sub(frac.len() as i64)?;
         let trimmed_lead = all.trim_start_matches('0');
         if trimmed_lead.is_empty() {
-            return Some(Decimal::Finite { negative: false, digits: String::new(), exponent: 0 });
+            return Some(Decimal::Finite {
+                negative: false,
+                digits: String::new(),
+                exponent: 0,
+            });
         }
         let trailing = trimmed_lead.len() - trimmed_lead.trim_end_matches('0').len();
         let digits = trimmed_lead.trim_end_matches('0').to_string();
-        Some(Decimal::Finite { negative, digits, exponent: exponent.checked_add(trailing as i64)? })
+        Some(Decimal::Finite {
+            negative,
+            digits,
+            exponent: exponent.checked_add(trailing as i64)?,
+        })
     }
 }
 
@@ -126,9 +170,18 @@ mod tests {
 
     #[test]
     fn mismatches_say_where() {
-        assert_eq!(compare("1\n2", "1").unwrap_err(), Mismatch::LineCount { got: 2, expected: 1 });
+        assert_eq!(
+            compare("1\n2", "1").unwrap_err(),
+            Mismatch::LineCount {
+                got: 2,
+                expected: 1
+            }
+        );
         let err = compare("1\n3", "1\n2").unwrap_err();
-        assert_eq!(err.to_string(), "wrong answer at line 2: got `3`, expected `2`");
+        assert_eq!(
+            err.to_string(),
+            "wrong answer at line 2: got `3`, expected `2`"
+        );
         assert!(compare("YES", "yes").is_err());
     }
 

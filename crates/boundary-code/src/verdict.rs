@@ -91,7 +91,12 @@ pub struct Grade {
 }
 
 impl Grade {
-    pub(crate) fn without_run(verdict: Verdict, code: String, total: usize, error: String) -> Grade {
+    pub(crate) fn without_run(
+        verdict: Verdict,
+        code: String,
+        total: usize,
+        error: String,
+    ) -> Grade {
         Grade {
             correct: false,
             verdict,

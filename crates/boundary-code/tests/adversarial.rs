@@ -32,7 +32,10 @@ struct Case {
 fn header(code: &str, key: &str) -> Option<String> {
     code.lines()
         .take_while(|l| l.starts_with('#'))
-        .find_map(|l| l.strip_prefix(&format!("# {key}:")).map(|v| v.trim().to_string()))
+        .find_map(|l| {
+            l.strip_prefix(&format!("# {key}:"))
+                .map(|v| v.trim().to_string())
+        })
 }
 
 fn load_cases() -> Vec<Case> {
@@ -110,11 +113,22 @@ fn problem(case: &Case, port: u16) -> CodeProblem {
         ),
         other => panic!("{}: unknown style {other}", case.name),
     };
-    CodeProblem { id: format!("adversarial/{}/{}", case.style, case.name), benchmark, prompt: String::new(), tests, reference }
+    CodeProblem {
+        id: format!("adversarial/{}/{}", case.style, case.name),
+        benchmark,
+        prompt: String::new(),
+        tests,
+        reference,
+    }
 }
 
 fn sentinel_files() -> Vec<PathBuf> {
-    let mut dirs = vec![PathBuf::from("/tmp"), PathBuf::from("/var/tmp"), PathBuf::from("/dev/shm"), PathBuf::from("/")];
+    let mut dirs = vec![
+        PathBuf::from("/tmp"),
+        PathBuf::from("/var/tmp"),
+        PathBuf::from("/dev/shm"),
+        PathBuf::from("/"),
+    ];
     if let Some(home) = std::env::var_os("HOME") {
         dirs.push(PathBuf::from(home));
     }
@@ -122,7 +136,10 @@ fn sentinel_files() -> Vec<PathBuf> {
     dirs.iter()
         .filter_map(|d| std::fs::read_dir(d).ok())
         .flat_map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()))
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("boundary-adv-")))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("boundary-adv-"))
+        })
         .collect()
 }
 
@@ -142,23 +159,50 @@ fn hostile_programs_neither_escape_nor_pass() {
     // SAFETY: set before any other thread of this test binary starts.
     unsafe { std::env::set_var("BOUNDARY_ADV_SECRET", SECRET) };
     let before = sentinel_files();
-    assert!(before.is_empty(), "stale sentinels from an earlier run: {before:?}");
+    assert!(
+        before.is_empty(),
+        "stale sentinels from an earlier run: {before:?}"
+    );
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();
 
     let grader = common::fast_grader();
     let cases = load_cases();
-    assert!(cases.len() >= 50, "the suite must hold at least 50 programs, found {}", cases.len());
-    let results: Vec<_> = cases.par_iter().map(|c| (c, grader.grade_code(&problem(c, port), &c.code))).collect();
+    assert!(
+        cases.len() >= 50,
+        "the suite must hold at least 50 programs, found {}",
+        cases.len()
+    );
+    let results: Vec<_> = cases
+        .par_iter()
+        .map(|c| (c, grader.grade_code(&problem(c, port), &c.code)))
+        .collect();
 
     let mut problems = Vec::new();
     for (case, grade) in &results {
-        eprintln!("{:<34} {:<13} {}", case.name, grade.verdict.as_str(), grade.error.as_deref().unwrap_or("").lines().next().unwrap_or(""));
+        eprintln!(
+            "{:<34} {:<13} {}",
+            case.name,
+            grade.verdict.as_str(),
+            grade
+                .error
+                .as_deref()
+                .unwrap_or("")
+                .lines()
+                .next()
+                .unwrap_or("")
+        );
         if grade.correct || grade.verdict == Verdict::Passed {
             problems.push(format!("FALSE PASS: {}", case.name));
         } else if !case.expect.iter().any(|e| e == grade.verdict.as_str()) {
-            problems.push(format!("{}: verdict {} not in {:?} ({:?})", case.name, grade.verdict.as_str(), case.expect, grade.error));
+            problems.push(format!(
+                "{}: verdict {} not in {:?} ({:?})",
+                case.name,
+                grade.verdict.as_str(),
+                case.expect,
+                grade.error
+            ));
         }
         let shown = format!("{:?}", grade);
         if shown.contains(SECRET) {
@@ -178,14 +222,19 @@ fn hostile_programs_neither_escape_nor_pass() {
     }
     match listener.accept() {
         Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-        other => problems.push(format!("ESCAPE: the listener on 127.0.0.1 was reached: {other:?}")),
+        other => problems.push(format!(
+            "ESCAPE: the listener on 127.0.0.1 was reached: {other:?}"
+        )),
     }
 
     // The grader is alive and still grades honest programs correctly in every style.
     let honest = [
         ("check", "def f(x):\n    return x * 2\n"),
         ("stdio", "print(int(input()) * 2)\n"),
-        ("functional", "class Solution:\n    def double(self, x):\n        return x * 2\n"),
+        (
+            "functional",
+            "class Solution:\n    def double(self, x):\n        return x * 2\n",
+        ),
         ("evalplus", "def f(x):\n    return [x * 2]\n"),
     ];
     for (style, code) in honest {
@@ -203,5 +252,10 @@ fn hostile_programs_neither_escape_nor_pass() {
             problems.push(format!("honest {style} program did not pass: {grade:?}"));
         }
     }
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }

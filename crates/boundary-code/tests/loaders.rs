@@ -4,13 +4,15 @@ mod common;
 
 use std::io::Write;
 
+use boundary_code::LoadError;
 use boundary_code::loaders::{evalplus, humaneval, livecodebench};
 use boundary_code::problem::TestSuite;
 use boundary_code::verdict::Verdict;
-use boundary_code::LoadError;
 use rayon::prelude::*;
 
-fn grade_references(problems: &[boundary_code::CodeProblem]) -> Vec<(String, boundary_code::Grade)> {
+fn grade_references(
+    problems: &[boundary_code::CodeProblem],
+) -> Vec<(String, boundary_code::Grade)> {
     let grader = common::grader();
     problems
         .par_iter()
@@ -23,13 +25,18 @@ fn grade_references(problems: &[boundary_code::CodeProblem]) -> Vec<(String, bou
 
 #[test]
 fn humaneval_plus_canonical_solutions_pass() {
-    let problems = evalplus::load_humaneval_plus(&common::data("HumanEvalPlus-v0.1.10.jsonl")).unwrap();
+    let problems =
+        evalplus::load_humaneval_plus(&common::data("HumanEvalPlus-v0.1.10.jsonl")).unwrap();
     assert_eq!(problems.len(), 164);
     let inputs: usize = problems.iter().map(|p| p.tests.len()).sum();
     assert!(inputs > 100_000, "base + plus inputs: {inputs}");
     let graded = grade_references(&problems);
     let failed: Vec<_> = graded.iter().filter(|(_, g)| !g.correct).collect();
-    assert!(failed.is_empty(), "{} canonical solutions failed: {failed:#?}", failed.len());
+    assert!(
+        failed.is_empty(),
+        "{} canonical solutions failed: {failed:#?}",
+        failed.len()
+    );
 }
 
 #[test]
@@ -38,11 +45,22 @@ fn mbpp_plus_canonical_solutions_pass() {
     let problems = evalplus::load_mbpp_plus(&path, evalplus::MbppTests::EvalPlus).unwrap();
     assert_eq!(problems.len(), 399);
     let graded = grade_references(&problems);
-    let failed: Vec<_> = graded.iter().filter(|(_, g)| !g.correct).map(|(id, g)| (id, &g.error)).collect();
+    let failed: Vec<_> = graded
+        .iter()
+        .filter(|(_, g)| !g.correct)
+        .map(|(id, g)| (id, &g.error))
+        .collect();
     // Known gap: Mbpp/255's reference output for its largest plus input marshals to
     // ~640 MB, over the 256 MiB frame limit; it is reported as a harness error.
-    let unexpected: Vec<_> = failed.iter().filter(|(id, _)| id.as_str() != "Mbpp/255").collect();
-    assert!(unexpected.is_empty(), "{} canonical solutions failed: {unexpected:#?}", unexpected.len());
+    let unexpected: Vec<_> = failed
+        .iter()
+        .filter(|(id, _)| id.as_str() != "Mbpp/255")
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "{} canonical solutions failed: {unexpected:#?}",
+        unexpected.len()
+    );
     let oversized = graded.iter().find(|(id, _)| id == "Mbpp/255").unwrap();
     assert_eq!(oversized.1.verdict, Verdict::HarnessError);
 
@@ -50,10 +68,18 @@ fn mbpp_plus_canonical_solutions_pass() {
     let asserts = evalplus::load_mbpp_plus(&path, evalplus::MbppTests::Asserts).unwrap();
     assert!(matches!(asserts[0].tests, TestSuite::Asserts { .. }));
     let graded = grade_references(&asserts);
-    let failed: Vec<_> = graded.iter().filter(|(_, g)| !g.correct).map(|(id, g)| (id, &g.error)).collect();
+    let failed: Vec<_> = graded
+        .iter()
+        .filter(|(_, g)| !g.correct)
+        .map(|(id, g)| (id, &g.error))
+        .collect();
     // A few MBPP asserts compare floats exactly or depend on set order; evalplus's own
     // reference solutions are known to differ from them there.
-    assert!(failed.len() <= 15, "{} reference solutions failed their asserts: {failed:#?}", failed.len());
+    assert!(
+        failed.len() <= 15,
+        "{} reference solutions failed their asserts: {failed:#?}",
+        failed.len()
+    );
 }
 
 #[test]
@@ -65,15 +91,39 @@ fn livecodebench_fixture_in_the_released_format() {
     let cases = [
         (0, "a, b = map(int, input().split())\nprint(a + b)\n", true),
         (0, "a, b = map(int, input().split())\nprint(a - b)\n", false),
-        (0, "import sys\ndef main():\n    a, b = map(int, sys.stdin.read().split())\n    print(a + b)\nif __name__ == '__main__':\n    main()\n", true),
-        (1, "n = int(input())\nxs = list(map(int, input().split()))\nprint(f'{sum(xs) / n:.10f}')\n", true),
-        (1, "n = int(input())\nxs = list(map(int, input().split()))\nprint(round(sum(xs) / n, 2))\n", false),
-        (2, "class Solution:\n    def twoSum(self, nums: List[int], target: int) -> List[int]:\n        seen = {}\n        for i, x in enumerate(nums):\n            if target - x in seen:\n                return (seen[target - x], i)\n            seen[x] = i\n", true),
-        (2, "class Solution:\n    def twoSum(self, nums, target):\n        return [0, 1]\n", false),
+        (
+            0,
+            "import sys\ndef main():\n    a, b = map(int, sys.stdin.read().split())\n    print(a + b)\nif __name__ == '__main__':\n    main()\n",
+            true,
+        ),
+        (
+            1,
+            "n = int(input())\nxs = list(map(int, input().split()))\nprint(f'{sum(xs) / n:.10f}')\n",
+            true,
+        ),
+        (
+            1,
+            "n = int(input())\nxs = list(map(int, input().split()))\nprint(round(sum(xs) / n, 2))\n",
+            false,
+        ),
+        (
+            2,
+            "class Solution:\n    def twoSum(self, nums: List[int], target: int) -> List[int]:\n        seen = {}\n        for i, x in enumerate(nums):\n            if target - x in seen:\n                return (seen[target - x], i)\n            seen[x] = i\n",
+            true,
+        ),
+        (
+            2,
+            "class Solution:\n    def twoSum(self, nums, target):\n        return [0, 1]\n",
+            false,
+        ),
     ];
     for (index, code, should_pass) in cases {
         let grade = grader.grade_code(&problems[index], code);
-        assert_eq!(grade.correct, should_pass, "{}: {code}\n{grade:#?}", problems[index].id);
+        assert_eq!(
+            grade.correct, should_pass,
+            "{}: {code}\n{grade:#?}",
+            problems[index].id
+        );
         if !should_pass {
             assert_eq!(grade.verdict, Verdict::Failed);
             assert!(grade.failing_test.is_some() && grade.error.is_some());

@@ -19,7 +19,12 @@ pub enum MbppTests {
     Asserts,
 }
 
-fn field<'a>(fields: &'a [(String, &'a str)], name: &str, path: &Path, line: usize) -> Result<&'a str, LoadError> {
+fn field<'a>(
+    fields: &'a [(String, &'a str)],
+    name: &str,
+    path: &Path,
+    line: usize,
+) -> Result<&'a str, LoadError> {
     fields
         .iter()
         .find(|(k, _)| k == name)
@@ -27,9 +32,15 @@ fn field<'a>(fields: &'a [(String, &'a str)], name: &str, path: &Path, line: usi
         .ok_or_else(|| LoadError::invalid(path, line, format!("missing field `{name}`")))
 }
 
-fn string(fields: &[(String, &str)], name: &str, path: &Path, line: usize) -> Result<String, LoadError> {
+fn string(
+    fields: &[(String, &str)],
+    name: &str,
+    path: &Path,
+    line: usize,
+) -> Result<String, LoadError> {
     let raw = field(fields, name, path, line)?;
-    serde_json::from_str(raw).map_err(|_| LoadError::invalid(path, line, format!("field `{name}` is not a string")))
+    serde_json::from_str(raw)
+        .map_err(|_| LoadError::invalid(path, line, format!("field `{name}` is not a string")))
 }
 
 struct Row {
@@ -42,7 +53,11 @@ struct Row {
     atol: f64,
 }
 
-fn read_row<'a>(text: &'a str, path: &Path, line: usize) -> Result<(Row, Vec<(String, &'a str)>), LoadError> {
+fn read_row<'a>(
+    text: &'a str,
+    path: &Path,
+    line: usize,
+) -> Result<(Row, Vec<(String, &'a str)>), LoadError> {
     let fields = rawjson::object_fields(text).map_err(|e| LoadError::invalid(path, line, e))?;
     let base = rawjson::array_items(field(&fields, "base_input", path, line)?)
         .map_err(|e| LoadError::invalid(path, line, format!("base_input: {e}")))?;
@@ -51,12 +66,13 @@ fn read_row<'a>(text: &'a str, path: &Path, line: usize) -> Result<(Row, Vec<(St
     let plus = if plus_raw.trim() == "{}" {
         Vec::new()
     } else {
-        rawjson::array_items(plus_raw).map_err(|e| LoadError::invalid(path, line, format!("plus_input: {e}")))?
+        rawjson::array_items(plus_raw)
+            .map_err(|e| LoadError::invalid(path, line, format!("plus_input: {e}")))?
     };
     let atol_raw = field(&fields, "atol", path, line)?;
-    let atol: f64 = atol_raw
-        .parse()
-        .map_err(|_| LoadError::invalid(path, line, format!("atol `{atol_raw}` is not a number")))?;
+    let atol: f64 = atol_raw.parse().map_err(|_| {
+        LoadError::invalid(path, line, format!("atol `{atol_raw}` is not a number"))
+    })?;
     let all: Vec<&str> = base.iter().chain(plus.iter()).copied().collect();
     let row = Row {
         id: string(&fields, "task_id", path, line)?,
@@ -105,7 +121,13 @@ pub fn load_mbpp_plus(path: &Path, tests: MbppTests) -> Result<Vec<CodeProblem>,
                 .rsplit('/')
                 .next()
                 .and_then(|n| n.parse().ok())
-                .ok_or_else(|| LoadError::invalid(path, line, format!("task_id `{}` is not Mbpp/<number>", row.id)))?;
+                .ok_or_else(|| {
+                    LoadError::invalid(
+                        path,
+                        line,
+                        format!("task_id `{}` is not Mbpp/<number>", row.id),
+                    )
+                })?;
             let suite = match tests {
                 MbppTests::EvalPlus => TestSuite::EvalPlus {
                     dataset: EvalPlusDataset::Mbpp,
@@ -160,8 +182,12 @@ mod tests {
 
     #[test]
     fn assertion_text_becomes_one_test_per_assert() {
-        let (setup, asserts) = split_asserts("\nimport math\nassert f(1) == 2\nassert math.isclose(f(2), 3.0)\n");
+        let (setup, asserts) =
+            split_asserts("\nimport math\nassert f(1) == 2\nassert math.isclose(f(2), 3.0)\n");
         assert_eq!(setup, "import math\n");
-        assert_eq!(asserts, vec!["assert f(1) == 2", "assert math.isclose(f(2), 3.0)"]);
+        assert_eq!(
+            asserts,
+            vec!["assert f(1) == 2", "assert math.isclose(f(2), 3.0)"]
+        );
     }
 }

@@ -11,8 +11,8 @@ pub fn load(path: &Path) -> Result<Vec<CodeProblem>, LoadError> {
     jsonl_lines(path)?
         .into_iter()
         .map(|(line, text)| {
-            let v: serde_json::Value =
-                serde_json::from_str(&text).map_err(|e| LoadError::invalid(path, line, format!("not JSON: {e}")))?;
+            let v: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| LoadError::invalid(path, line, format!("not JSON: {e}")))?;
             let prompt = string_field(&v, "prompt", path, line)?;
             let canonical = string_field(&v, "canonical_solution", path, line)?;
             Ok(CodeProblem {

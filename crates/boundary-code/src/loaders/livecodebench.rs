@@ -40,7 +40,10 @@ pub fn decode_tests(field: &str) -> Result<Vec<IoCase>, String> {
     };
     raw.into_iter()
         .map(|t| match t.testtype.as_str() {
-            "stdin" | "functional" => Ok(IoCase { input: t.input, output: t.output }),
+            "stdin" | "functional" => Ok(IoCase {
+                input: t.input,
+                output: t.output,
+            }),
             other => Err(format!("unknown testtype `{other}`")),
         })
         .collect()
@@ -51,18 +54,24 @@ pub fn load(path: &Path) -> Result<Vec<CodeProblem>, LoadError> {
     jsonl_lines(path)?
         .into_iter()
         .map(|(line, text)| {
-            let v: serde_json::Value =
-                serde_json::from_str(&text).map_err(|e| LoadError::invalid(path, line, format!("not JSON: {e}")))?;
+            let v: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| LoadError::invalid(path, line, format!("not JSON: {e}")))?;
             let mut cases = decode_tests(&string_field(&v, "public_test_cases", path, line)?)
                 .map_err(|e| LoadError::invalid(path, line, format!("public_test_cases: {e}")))?;
             cases.extend(
-                decode_tests(&string_field(&v, "private_test_cases", path, line)?)
-                    .map_err(|e| LoadError::invalid(path, line, format!("private_test_cases: {e}")))?,
+                decode_tests(&string_field(&v, "private_test_cases", path, line)?).map_err(
+                    |e| LoadError::invalid(path, line, format!("private_test_cases: {e}")),
+                )?,
             );
-            let metadata: serde_json::Value = serde_json::from_str(&string_field(&v, "metadata", path, line)?)
-                .map_err(|e| LoadError::invalid(path, line, format!("metadata is not JSON: {e}")))?;
+            let metadata: serde_json::Value =
+                serde_json::from_str(&string_field(&v, "metadata", path, line)?).map_err(|e| {
+                    LoadError::invalid(path, line, format!("metadata is not JSON: {e}"))
+                })?;
             let tests = match metadata.get("func_name").and_then(|f| f.as_str()) {
-                Some(name) => TestSuite::Functional { fn_name: name.to_string(), cases },
+                Some(name) => TestSuite::Functional {
+                    fn_name: name.to_string(),
+                    cases,
+                },
                 None => TestSuite::Stdio { cases },
             };
             let starter = v.get("starter_code").and_then(|s| s.as_str()).unwrap_or("");
@@ -70,7 +79,11 @@ pub fn load(path: &Path) -> Result<Vec<CodeProblem>, LoadError> {
             Ok(CodeProblem {
                 id: string_field(&v, "question_id", path, line)?,
                 benchmark: Benchmark::LiveCodeBench,
-                prompt: if starter.is_empty() { content } else { format!("{content}\n\n{starter}") },
+                prompt: if starter.is_empty() {
+                    content
+                } else {
+                    format!("{content}\n\n{starter}")
+                },
                 tests,
                 reference: None,
             })

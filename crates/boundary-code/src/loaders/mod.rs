@@ -12,7 +12,10 @@ use crate::error::LoadError;
 
 /// Non-empty lines of a JSONL file with their 1-based line numbers.
 pub(crate) fn jsonl_lines(path: &Path) -> Result<Vec<(usize, String)>, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(text
         .lines()
         .enumerate()

@@ -8,7 +8,10 @@ pub(crate) fn unpickle_str(data: &[u8]) -> Result<String, String> {
     let mut i = 0;
     let mut value: Option<String> = None;
     let take = |i: &mut usize, n: usize| -> Result<&[u8], String> {
-        let end = i.checked_add(n).filter(|&e| e <= data.len()).ok_or("truncated pickle")?;
+        let end = i
+            .checked_add(n)
+            .filter(|&e| e <= data.len())
+            .ok_or("truncated pickle")?;
         let s = &data[*i..end];
         *i = end;
         Ok(s)
@@ -31,7 +34,8 @@ pub(crate) fn unpickle_str(data: &[u8]) -> Result<String, String> {
                 };
                 let mut len_bytes = [0u8; 8];
                 len_bytes[..width].copy_from_slice(take(&mut i, width)?);
-                let len = usize::try_from(u64::from_le_bytes(len_bytes)).map_err(|_| "string too long")?;
+                let len = usize::try_from(u64::from_le_bytes(len_bytes))
+                    .map_err(|_| "string too long")?;
                 if value.is_some() {
                     return Err("pickle holds more than one string".into());
                 }
@@ -40,7 +44,11 @@ pub(crate) fn unpickle_str(data: &[u8]) -> Result<String, String> {
             }
             0x94 => {} // MEMOIZE
             0x2e => return value.ok_or_else(|| "pickle holds no string".to_string()), // STOP
-            other => return Err(format!("unsupported pickle opcode 0x{other:02x} (only a pickled str is accepted)")),
+            other => {
+                return Err(format!(
+                    "unsupported pickle opcode 0x{other:02x} (only a pickled str is accepted)"
+                ));
+            }
         }
     }
 }
@@ -61,7 +69,11 @@ mod tests {
     fn code_execution_opcodes_are_refused() {
         // GLOBAL 'os system' ... REDUCE
         let evil = b"cos\nsystem\n(S'echo hi'\ntR.";
-        assert!(unpickle_str(evil).unwrap_err().contains("unsupported pickle opcode"));
+        assert!(
+            unpickle_str(evil)
+                .unwrap_err()
+                .contains("unsupported pickle opcode")
+        );
     }
 
     proptest! {

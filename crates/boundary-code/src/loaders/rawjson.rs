@@ -109,10 +109,15 @@ fn skip_value(b: &[u8], start: usize) -> Result<usize, String> {
         }
         Some(_) => {
             let mut i = start;
-            while i < b.len() && !matches!(b[i], b',' | b']' | b'}') && !b[i].is_ascii_whitespace() {
+            while i < b.len() && !matches!(b[i], b',' | b']' | b'}') && !b[i].is_ascii_whitespace()
+            {
                 i += 1;
             }
-            if i == start { Err(format!("empty value at byte {start}")) } else { Ok(i) }
+            if i == start {
+                Err(format!("empty value at byte {start}"))
+            } else {
+                Ok(i)
+            }
         }
         None => Err("unexpected end of line".into()),
     }
@@ -128,7 +133,10 @@ mod tests {
         let line = r#"{"a": [[-Infinity, 1e+100], [9999999999999999999999999, NaN]], "b": "x\"]", "c": 0}"#;
         let f = object_fields(line).unwrap();
         assert_eq!(f[0].0, "a");
-        assert_eq!(array_items(f[0].1).unwrap(), vec!["[-Infinity, 1e+100]", "[9999999999999999999999999, NaN]"]);
+        assert_eq!(
+            array_items(f[0].1).unwrap(),
+            vec!["[-Infinity, 1e+100]", "[9999999999999999999999999, NaN]"]
+        );
         assert_eq!(f[1], ("b".to_string(), r#""x\"]""#));
         assert_eq!(f[2], ("c".to_string(), "0"));
     }

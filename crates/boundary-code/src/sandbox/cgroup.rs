@@ -12,7 +12,9 @@ pub(crate) struct PidsCgroup {
 
 fn hierarchy() -> io::Result<PathBuf> {
     let v2 = Path::new("/sys/fs/cgroup");
-    if fs::read_to_string(v2.join("cgroup.controllers")).is_ok_and(|c| c.split_whitespace().any(|x| x == "pids")) {
+    if fs::read_to_string(v2.join("cgroup.controllers"))
+        .is_ok_and(|c| c.split_whitespace().any(|x| x == "pids"))
+    {
         // Let children of the root use the controller (a no-op when already enabled).
         fs::write(v2.join("cgroup.subtree_control"), "+pids")?;
         return Ok(v2.to_path_buf());
@@ -21,7 +23,10 @@ fn hierarchy() -> io::Result<PathBuf> {
     if v1.join("cgroup.procs").exists() {
         return Ok(v1);
     }
-    Err(io::Error::new(io::ErrorKind::NotFound, "no cgroup hierarchy with the pids controller"))
+    Err(io::Error::new(
+        io::ErrorKind::NotFound,
+        "no cgroup hierarchy with the pids controller",
+    ))
 }
 
 impl PidsCgroup {

@@ -33,10 +33,22 @@ impl IsolationReport {
     /// met by any one of the named layers.
     fn missing_requirements(&self) -> Vec<&'static str> {
         let needs: [(&'static str, &[&str]); 4] = [
-            ("killing every process a program starts (PID namespace)", &["pid-namespace"]),
-            ("network denial (network namespace or seccomp)", &["network-namespace", "seccomp"]),
-            ("write protection outside the temporary directory (Landlock)", &["landlock"]),
-            ("a process-count limit (RLIMIT_NPROC or cgroup pids)", &["process-limit"]),
+            (
+                "killing every process a program starts (PID namespace)",
+                &["pid-namespace"],
+            ),
+            (
+                "network denial (network namespace or seccomp)",
+                &["network-namespace", "seccomp"],
+            ),
+            (
+                "write protection outside the temporary directory (Landlock)",
+                &["landlock"],
+            ),
+            (
+                "a process-count limit (RLIMIT_NPROC or cgroup pids)",
+                &["process-limit"],
+            ),
         ];
         needs
             .iter()
@@ -58,8 +70,17 @@ impl IsolationReport {
     }
 
     pub fn active_names(&self) -> String {
-        let names: Vec<_> = self.layers.iter().filter(|l| l.active).map(|l| l.name).collect();
-        if names.is_empty() { "none".into() } else { names.join(", ") }
+        let names: Vec<_> = self
+            .layers
+            .iter()
+            .filter(|l| l.active)
+            .map(|l| l.name)
+            .collect();
+        if names.is_empty() {
+            "none".into()
+        } else {
+            names.join(", ")
+        }
     }
 }
 
@@ -209,40 +230,77 @@ pub fn report(k: &KernelSupport, process_limit: Option<&str>) -> IsolationReport
     let layer = |name, active, on: &str, off: &str| Layer {
         name,
         active,
-        detail: if active { on.to_string() } else { off.to_string() },
+        detail: if active {
+            on.to_string()
+        } else {
+            off.to_string()
+        },
     };
     let landlock_detail = format!(
         "ABI {}: writes only inside the run's temporary directory, reads only the Python \
          installation and system libraries{}{}",
         k.landlock_abi,
-        if k.landlock_abi >= 4 { "; TCP bind/connect denied" } else { "" },
-        if k.landlock_abi >= 6 { "; no signals or abstract sockets outside the sandbox" } else { "" },
+        if k.landlock_abi >= 4 {
+            "; TCP bind/connect denied"
+        } else {
+            ""
+        },
+        if k.landlock_abi >= 6 {
+            "; no signals or abstract sockets outside the sandbox"
+        } else {
+            ""
+        },
     );
     IsolationReport {
         layers: vec![
-            layer("session+rlimits", true,
+            layer(
+                "session+rlimits",
+                true,
                 "own session; limits on CPU, address space, file size, open files; no core dumps",
-                ""),
-            layer("fresh-tmpdir+env", true,
+                "",
+            ),
+            layer(
+                "fresh-tmpdir+env",
+                true,
                 "private temporary working directory removed afterwards; scrubbed environment; output capped",
-                ""),
-            layer("user-namespace", k.user_namespace,
+                "",
+            ),
+            layer(
+                "user-namespace",
+                k.user_namespace,
                 "per-worker user namespace, no capabilities kept by candidates",
-                "unavailable (unprivileged user namespaces are disabled here)"),
-            layer("network-namespace", k.user_namespace,
+                "unavailable (unprivileged user namespaces are disabled here)",
+            ),
+            layer(
+                "network-namespace",
+                k.user_namespace,
                 "per-worker network namespace with no interfaces up",
-                "unavailable (needs a user namespace)"),
-            layer("pid-namespace", k.pid_namespace,
+                "unavailable (needs a user namespace)",
+            ),
+            layer(
+                "pid-namespace",
+                k.pid_namespace,
                 "per-run PID namespace: when the program ends, everything it started is killed",
-                "unavailable: processes a program daemonises could outlive it"),
-            layer("landlock", k.landlock_abi > 0, &landlock_detail,
-                "unavailable (kernel without Landlock or a container that blocks it)"),
-            layer("seccomp", k.seccomp,
+                "unavailable: processes a program daemonises could outlive it",
+            ),
+            layer(
+                "landlock",
+                k.landlock_abi > 0,
+                &landlock_detail,
+                "unavailable (kernel without Landlock or a container that blocks it)",
+            ),
+            layer(
+                "seccomp",
+                k.seccomp,
                 "IP/netlink sockets, connect/bind, ptrace, mount, namespaces, io_uring, bpf, keyrings denied",
-                "unavailable"),
-            layer("process-limit", process_limit.is_some(),
+                "unavailable",
+            ),
+            layer(
+                "process-limit",
+                process_limit.is_some(),
                 process_limit.unwrap_or(""),
-                "unavailable: running as root without a cgroup with the pids controller"),
+                "unavailable: running as root without a cgroup with the pids controller",
+            ),
         ],
     }
 }

@@ -27,10 +27,34 @@ pub use protocol::Limits;
 /// Modules imported once in each zygote, so candidates find them already loaded
 /// (LiveCodeBench's prelude and the usual standard-library suspects).
 const PRELOAD: &[&str] = &[
-    "string", "re", "datetime", "collections", "heapq", "bisect", "copy", "math", "random",
-    "statistics", "itertools", "functools", "operator", "io", "json", "typing", "decimal",
-    "fractions", "hashlib", "array", "cmath", "dataclasses", "enum", "numbers", "textwrap",
-    "unicodedata", "struct", "ast",
+    "string",
+    "re",
+    "datetime",
+    "collections",
+    "heapq",
+    "bisect",
+    "copy",
+    "math",
+    "random",
+    "statistics",
+    "itertools",
+    "functools",
+    "operator",
+    "io",
+    "json",
+    "typing",
+    "decimal",
+    "fractions",
+    "hashlib",
+    "array",
+    "cmath",
+    "dataclasses",
+    "enum",
+    "numbers",
+    "textwrap",
+    "unicodedata",
+    "struct",
+    "ast",
 ];
 
 /// How to build a [`Sandbox`].
@@ -52,7 +76,9 @@ impl Default for SandboxOptions {
     fn default() -> Self {
         SandboxOptions {
             python: "python3".into(),
-            workers: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            workers: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
             allow_unsafe: false,
             max_processes: 64,
             output_bytes: 16 << 20,
@@ -98,9 +124,18 @@ fn python_read_paths(python: &str) -> Result<Vec<PathBuf>, SandboxError> {
         .map(PathBuf::from)
         .filter(|p| p.is_absolute() && p.exists())
         .collect();
-    for sys_path in ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/etc/ld.so.cache", "/etc/localtime",
-        "/dev/zero", "/dev/urandom", "/dev/random"]
-    {
+    for sys_path in [
+        "/usr",
+        "/lib",
+        "/lib64",
+        "/lib32",
+        "/bin",
+        "/etc/ld.so.cache",
+        "/etc/localtime",
+        "/dev/zero",
+        "/dev/urandom",
+        "/dev/random",
+    ] {
         let p = PathBuf::from(sys_path);
         if p.exists() {
             read.push(p);
@@ -119,25 +154,42 @@ fn make_tmp_root() -> Result<PathBuf, SandboxError> {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
-        let path = base.join(format!("boundary-code-{}-{nanos:x}{attempt}", std::process::id()));
+        let path = base.join(format!(
+            "boundary-code-{}-{nanos:x}{attempt}",
+            std::process::id()
+        ));
         match std::fs::DirBuilder::new().mode(0o700).create(&path) {
             Ok(()) => return Ok(path),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e.into()),
         }
     }
-    Err(SandboxError::Worker("cannot create a temporary directory".into()))
+    Err(SandboxError::Worker(
+        "cannot create a temporary directory".into(),
+    ))
 }
 
 fn process_limit(k: &KernelSupport, max: u64) -> (Option<u64>, Option<u64>, Option<String>) {
     if k.is_root {
         if cgroup::PidsCgroup::available() {
-            return (None, Some(max), Some(format!("cgroup pids.max = {max} per worker")));
+            return (
+                None,
+                Some(max),
+                Some(format!("cgroup pids.max = {max} per worker")),
+            );
         }
         return (None, None, None);
     }
-    let scope = if k.user_namespace { "per worker user namespace" } else { "shared with this user's processes" };
-    (Some(max), None, Some(format!("RLIMIT_NPROC = {max} ({scope})")))
+    let scope = if k.user_namespace {
+        "per worker user namespace"
+    } else {
+        "shared with this user's processes"
+    };
+    (
+        Some(max),
+        None,
+        Some(format!("RLIMIT_NPROC = {max} ({scope})")),
+    )
 }
 
 impl Sandbox {
@@ -189,7 +241,11 @@ impl Sandbox {
         let first = Worker::spawn(&config, 0)?;
         let sandbox = Sandbox {
             config,
-            idle: Mutex::new(PoolState { idle: vec![first], started: 1, capacity: options.workers.max(1) }),
+            idle: Mutex::new(PoolState {
+                idle: vec![first],
+                started: 1,
+                capacity: options.workers.max(1),
+            }),
             available: Condvar::new(),
             isolation,
             tmp_root,
@@ -207,7 +263,9 @@ impl Sandbox {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
-        self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn checkout(&self) -> Result<Worker, SandboxError> {
@@ -224,7 +282,10 @@ impl Sandbox {
                     self.lock().started -= 1;
                 });
             }
-            state = self.available.wait(state).unwrap_or_else(|p| p.into_inner());
+            state = self
+                .available
+                .wait(state)
+                .unwrap_or_else(|p| p.into_inner());
         }
     }
 

@@ -115,9 +115,9 @@ fn seccomp_error(err: seccompiler::BackendError) -> SandboxError {
 }
 
 fn target_arch() -> Result<TargetArch, SandboxError> {
-    std::env::consts::ARCH
-        .try_into()
-        .map_err(|_| SandboxError::Seccomp(format!("no seccomp support for {}", std::env::consts::ARCH)))
+    std::env::consts::ARCH.try_into().map_err(|_| {
+        SandboxError::Seccomp(format!("no seccomp support for {}", std::env::consts::ARCH))
+    })
 }
 
 /// Rules whose verdict depends on the arguments.
@@ -127,7 +127,12 @@ fn conditional_rules() -> Result<BTreeMap<i64, Vec<SeccompRule>>, SandboxError> 
     // Only AF_UNIX sockets (socketpair-style IPC); no IP, netlink or packet sockets.
     rules.insert(
         libc::SYS_socket,
-        vec![rule(vec![condition(0, Dword, SeccompCmpOp::Ne, libc::AF_UNIX as u64)?])?],
+        vec![rule(vec![condition(
+            0,
+            Dword,
+            SeccompCmpOp::Ne,
+            libc::AF_UNIX as u64,
+        )?])?],
     );
     // A datagram sent to an explicit address (e.g. /dev/log) would reach a host service.
     rules.insert(
@@ -137,7 +142,14 @@ fn conditional_rules() -> Result<BTreeMap<i64, Vec<SeccompRule>>, SandboxError> 
     // No new namespaces through clone flags.
     let clone_rules = CLONE_NAMESPACE_FLAGS
         .iter()
-        .map(|&flag| rule(vec![condition(0, Qword, SeccompCmpOp::MaskedEq(flag), flag)?]))
+        .map(|&flag| {
+            rule(vec![condition(
+                0,
+                Qword,
+                SeccompCmpOp::MaskedEq(flag),
+                flag,
+            )?])
+        })
         .collect::<Result<Vec<_>, _>>()?;
     rules.insert(libc::SYS_clone, clone_rules);
     // Typing into the controlling terminal.
@@ -145,13 +157,23 @@ fn conditional_rules() -> Result<BTreeMap<i64, Vec<SeccompRule>>, SandboxError> 
         libc::SYS_ioctl,
         vec![
             rule(vec![condition(1, Dword, SeccompCmpOp::Eq, libc::TIOCSTI)?])?,
-            rule(vec![condition(1, Dword, SeccompCmpOp::Eq, libc::TIOCLINUX)?])?,
+            rule(vec![condition(
+                1,
+                Dword,
+                SeccompCmpOp::Eq,
+                libc::TIOCLINUX,
+            )?])?,
         ],
     );
     // Clearing the parent-death signal would let a candidate outlive its reaper.
     rules.insert(
         libc::SYS_prctl,
-        vec![rule(vec![condition(0, Dword, SeccompCmpOp::Eq, libc::PR_SET_PDEATHSIG as u64)?])?],
+        vec![rule(vec![condition(
+            0,
+            Dword,
+            SeccompCmpOp::Eq,
+            libc::PR_SET_PDEATHSIG as u64,
+        )?])?],
     );
     // Execution domains other than plain Linux (and the query value) are refused.
     rules.insert(
@@ -164,10 +186,7 @@ fn conditional_rules() -> Result<BTreeMap<i64, Vec<SeccompRule>>, SandboxError> 
     Ok(rules)
 }
 
-fn compile(
-    rules: BTreeMap<i64, Vec<SeccompRule>>,
-    errno: u32,
-) -> Result<BpfProgram, SandboxError> {
+fn compile(rules: BTreeMap<i64, Vec<SeccompRule>>, errno: u32) -> Result<BpfProgram, SandboxError> {
     let filter = SeccompFilter::new(
         rules,
         SeccompAction::Allow,
@@ -189,9 +208,24 @@ fn guard_x32(program: &mut BpfProgram, errno: u32) {
     const X32_SYSCALL_BIT: u32 = 0x4000_0000;
     // The first three instructions validate the architecture.
     let guard = [
-        sock_filter { code: 0x20, jt: 0, jf: 0, k: 0 }, // ld [nr]
-        sock_filter { code: 0x35, jt: 0, jf: 1, k: X32_SYSCALL_BIT }, // jge x32 → deny
-        sock_filter { code: 0x06, jt: 0, jf: 0, k: libc::SECCOMP_RET_ERRNO | errno },
+        sock_filter {
+            code: 0x20,
+            jt: 0,
+            jf: 0,
+            k: 0,
+        }, // ld [nr]
+        sock_filter {
+            code: 0x35,
+            jt: 0,
+            jf: 1,
+            k: X32_SYSCALL_BIT,
+        }, // jge x32 → deny
+        sock_filter {
+            code: 0x06,
+            jt: 0,
+            jf: 0,
+            k: libc::SECCOMP_RET_ERRNO | errno,
+        },
     ];
     program.splice(3..3, guard);
 }
@@ -237,7 +271,10 @@ mod tests {
         for f in &filters {
             assert!(!f.is_empty());
             assert_eq!(f.len() % 8, 0);
-            assert!(f.len() / 8 < 4096, "BPF programs are limited to 4096 instructions");
+            assert!(
+                f.len() / 8 < 4096,
+                "BPF programs are limited to 4096 instructions"
+            );
         }
     }
 }

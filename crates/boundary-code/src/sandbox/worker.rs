@@ -94,7 +94,9 @@ impl Worker {
             source,
         })?;
         let cgroup = match config.pids_max {
-            Some(max) => match PidsCgroup::create(index, max).and_then(|cg| cg.adopt(child.id()).map(|_| cg)) {
+            Some(max) => match PidsCgroup::create(index, max)
+                .and_then(|cg| cg.adopt(child.id()).map(|_| cg))
+            {
                 Ok(cg) => Some(cg),
                 Err(err) => {
                     let _ = child.kill();
@@ -107,7 +109,13 @@ impl Worker {
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             return Err(SandboxError::Worker("worker pipes missing".into()));
         };
-        let mut worker = Worker { child, stdin, stdout, _cgroup: cgroup, active: Vec::new() };
+        let mut worker = Worker {
+            child,
+            stdin,
+            stdout,
+            _cgroup: cgroup,
+            active: Vec::new(),
+        };
         let init = InitFrame {
             userns: config.userns,
             netns: config.netns,
@@ -116,7 +124,11 @@ impl Worker {
             read_paths: &config.read_paths,
             rw_paths: &config.rw_paths,
             tmp_root: &config.tmp_root,
-            env: config.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
+            env: config
+                .env
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect(),
             seccomp: &config.seccomp,
             nproc: config.nproc,
             stdout_bytes: config.stdout_bytes,
@@ -132,11 +144,17 @@ impl Worker {
                 worker.active = value
                     .get("active")
                     .and_then(|a| a.as_array())
-                    .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|s| s.as_str().map(String::from))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 Ok(worker)
             }
-            _ => Err(SandboxError::Worker(format!("worker failed to start: {value}"))),
+            _ => Err(SandboxError::Worker(format!(
+                "worker failed to start: {value}"
+            ))),
         }
     }
 
@@ -157,7 +175,11 @@ impl Worker {
             if left.is_zero() {
                 return Err(SandboxError::Worker("deadline".into()));
             }
-            let mut pfd = libc::pollfd { fd: self.stdout.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+            let mut pfd = libc::pollfd {
+                fd: self.stdout.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
             let ms = left.as_millis().clamp(1, i32::MAX as u128) as i32;
             // SAFETY: one valid pollfd.
             let n = unsafe { libc::poll(&mut pfd, 1, ms) };
@@ -176,12 +198,14 @@ impl Worker {
     fn receive(&mut self, deadline: Instant) -> Result<Vec<u8>, SandboxError> {
         self.wait_readable(deadline)?;
         let mut head = [0u8; 4];
-        self.stdout.read_exact(&mut head).map_err(|e| {
-            SandboxError::Worker(format!("worker closed its pipe ({e})"))
-        })?;
+        self.stdout
+            .read_exact(&mut head)
+            .map_err(|e| SandboxError::Worker(format!("worker closed its pipe ({e})")))?;
         let len = u32::from_le_bytes(head) as usize;
         if len > MAX_FRAME {
-            return Err(SandboxError::Worker(format!("frame of {len} bytes from worker")));
+            return Err(SandboxError::Worker(format!(
+                "frame of {len} bytes from worker"
+            )));
         }
         let mut body = vec![0u8; len];
         self.stdout.read_exact(&mut body)?;
@@ -210,7 +234,9 @@ impl Worker {
                 }
                 Some("reaped") => {
                     return report.ok_or_else(|| {
-                        SandboxError::Worker(format!("the session died without a verdict ({value})"))
+                        SandboxError::Worker(format!(
+                            "the session died without a verdict ({value})"
+                        ))
                     });
                 }
                 _ => return Err(SandboxError::Worker(format!("unexpected frame {value}"))),

@@ -8,14 +8,17 @@ use std::sync::{Arc, OnceLock};
 use boundary_code::{Grader, GraderOptions, Sandbox, SandboxOptions};
 
 pub fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 pub fn sandbox() -> Arc<Sandbox> {
     static SANDBOX: OnceLock<Arc<Sandbox>> = OnceLock::new();
     SANDBOX
         .get_or_init(|| {
-            let sandbox = Sandbox::new(SandboxOptions::default()).expect("sandbox must start with full isolation");
+            let sandbox = Sandbox::new(SandboxOptions::default())
+                .expect("sandbox must start with full isolation");
             eprintln!("{}", sandbox.isolation());
             Arc::new(sandbox)
         })
@@ -30,6 +33,11 @@ pub fn grader() -> Grader {
 pub fn fast_grader() -> Grader {
     Grader::new(
         sandbox(),
-        GraderOptions { humaneval_timeout_s: 1.0, load_timeout_s: 2.0, lcb_timeout_s: 1.0, ..GraderOptions::default() },
+        GraderOptions {
+            humaneval_timeout_s: 1.0,
+            load_timeout_s: 2.0,
+            lcb_timeout_s: 1.0,
+            ..GraderOptions::default()
+        },
     )
 }
