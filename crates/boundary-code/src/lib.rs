@@ -15,6 +15,7 @@
 pub mod error;
 pub mod extract;
 pub mod harness;
+pub mod jsonl;
 pub mod loaders;
 pub mod problem;
 pub mod sandbox;

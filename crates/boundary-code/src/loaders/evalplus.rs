@@ -43,6 +43,9 @@ fn string(
         .map_err(|_| LoadError::invalid(path, line, format!("field `{name}` is not a string")))
 }
 
+/// A line's fields as raw JSON text, by name.
+type RawFields<'a> = Vec<(String, &'a str)>;
+
 struct Row {
     id: String,
     prompt: String,
@@ -57,7 +60,7 @@ fn read_row<'a>(
     text: &'a str,
     path: &Path,
     line: usize,
-) -> Result<(Row, Vec<(String, &'a str)>), LoadError> {
+) -> Result<(Row, RawFields<'a>), LoadError> {
     let fields = rawjson::object_fields(text).map_err(|e| LoadError::invalid(path, line, e))?;
     let base = rawjson::array_items(field(&fields, "base_input", path, line)?)
         .map_err(|e| LoadError::invalid(path, line, format!("base_input: {e}")))?;

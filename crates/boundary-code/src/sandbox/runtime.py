@@ -402,20 +402,22 @@ def serve_calls(code, exports, method_host):
         start = time.process_time()
         try:
             out = target(*args)
+            cpu = time.process_time() - start
             try:
-                reply = (seq, 0, to_plain(out), time.process_time() - start)
-            except (TypeError, ValueError):
-                # Not data; the judge may still ask whether it is None (evalplus's
-                # not-None oracles for regex matches).
-                t = type(out)
-                reply = (seq, 2, f"{t.__module__}.{t.__qualname__}", time.process_time() - start)
+                # marshal itself refuses subclasses of builtin types: plain data goes
+                # straight through, anything else is converted (or reported) below.
+                payload = marshal.dumps((seq, 0, out, cpu))
+            except ValueError:
+                try:
+                    payload = marshal.dumps((seq, 0, to_plain(out), cpu))
+                except (TypeError, ValueError):
+                    # Not data; the judge may still ask whether it is None (evalplus's
+                    # not-None oracles for regex matches).
+                    t = type(out)
+                    payload = marshal.dumps((seq, 2, f"{t.__module__}.{t.__qualname__}", cpu))
         except BaseException as exc:  # SystemExit and KeyboardInterrupt included: all fail
-            reply = (seq, 1, describe_exception(exc), time.process_time() - start)
+            payload = marshal.dumps((seq, 1, describe_exception(exc), time.process_time() - start))
         flush_std()
-        try:
-            payload = marshal.dumps(reply)
-        except ValueError as exc:
-            payload = marshal.dumps((seq, 1, ["TypeError", str(exc)], reply[3]))
         write_frame(CALL_OUT, payload)
 
 
@@ -498,9 +500,37 @@ def remove_tree(path):
         pass
 
 
-def spawn(limits, run, stdin_bytes=b"", call_channel=False):
-    """Forks reaper + candidate. The reaper opens a fresh PID namespace so that the
-    candidate is its init: when the candidate dies, the kernel kills every process it left."""
+def spawn_direct(limits, run):
+    """call mode: the session (which forks exactly one candidate) opens the PID namespace
+    itself and is the candidate's parent: one fork per job fewer than `spawn`."""
+    tmpdir = make_tmpdir()
+    stdin_fd = os.open(os.devnull, os.O_RDONLY)
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    req_r, req_w = os.pipe()
+    rep_r, rep_w = os.pipe()
+    if CONFIG["pidns"]:
+        _check(_libc.unshare(CLONE_NEWPID), "unshare(pid)")
+    pid = os.fork()
+    if pid == 0:
+        try:
+            for fd in (out_r, err_r, req_w, rep_r):
+                os.close(fd)
+            confine(limits, tmpdir, stdin_fd, out_w, err_w, (req_r, rep_w))
+        except BaseException as exc:
+            os.write(2, f"sandbox set-up failed: {exc!r}\n".encode())
+            os._exit(125)
+        run()
+        os._exit(0)
+    for fd in (stdin_fd, out_w, err_w, req_r, rep_w):
+        os.close(fd)
+    return Child(pid, None, None, out_r, err_r, (req_w, rep_r), tmpdir)
+
+
+def spawn(limits, run, stdin_bytes):
+    """stdio mode: forks reaper + candidate, one pair per test. The reaper opens a fresh
+    PID namespace so that the candidate is its init: when the candidate dies, the kernel
+    kills every process it left."""
     tmpdir = make_tmpdir()
     stdin_fd = os.memfd_create("stdin", 0)
     os.write(stdin_fd, stdin_bytes)
@@ -508,11 +538,6 @@ def spawn(limits, run, stdin_bytes=b"", call_channel=False):
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     status_r, status_w = os.pipe()
-    call = None
-    if call_channel:
-        req_r, req_w = os.pipe()
-        rep_r, rep_w = os.pipe()
-        call = (req_r, rep_w)
     reaper = os.fork()
     if reaper == 0:
         try:
@@ -524,10 +549,7 @@ def spawn(limits, run, stdin_bytes=b"", call_channel=False):
             if pid == 0:
                 try:
                     os.close(status_w)
-                    if call is not None:
-                        os.close(req_w)
-                        os.close(rep_r)
-                    confine(limits, tmpdir, stdin_fd, out_w, err_w, call)
+                    confine(limits, tmpdir, stdin_fd, out_w, err_w, None)
                 except BaseException as exc:
                     os.write(2, f"sandbox set-up failed: {exc!r}\n".encode())
                     os._exit(125)
@@ -535,7 +557,7 @@ def spawn(limits, run, stdin_bytes=b"", call_channel=False):
                 os._exit(0)
             # The reaper keeps nothing but its status pipe, so the candidate's pipes see
             # end-of-file as soon as the candidate's namespace is gone.
-            for fd in (stdin_fd, out_r, out_w, err_r, err_w) + ((req_r, req_w, rep_r, rep_w) if call else ()):
+            for fd in (stdin_fd, out_r, out_w, err_r, err_w):
                 os.close(fd)
             os.write(status_w, struct.pack("<i", pid))
             _, status, usage = os.wait4(pid, 0)
@@ -545,24 +567,25 @@ def spawn(limits, run, stdin_bytes=b"", call_channel=False):
         os._exit(0)
     for fd in (stdin_fd, out_w, err_w, status_w):
         os.close(fd)
-    if call is not None:
-        os.close(req_r)
-        os.close(rep_w)
-        call = (req_w, rep_r)
     raw = read_exact(status_r, 4)
     if raw is None:
         os.waitpid(reaper, 0)
         raise OSError("the sandbox reaper died before starting the candidate")
     (pid,) = struct.unpack("<i", raw)
-    child = Child(pid, reaper, status_r, out_r, err_r, call, tmpdir)
-    return child
+    return Child(pid, reaper, status_r, out_r, err_r, None, tmpdir)
 
 
 def finish(child):
     """Waits for the candidate to end; returns (exit status, cpu seconds)."""
-    raw = read_exact(child.status_fd, 20)
-    os.waitpid(child.reaper_pid, 0)
+    if child.reaper_pid is None:
+        _, status, usage = os.wait4(child.pid, 0)
+        raw = struct.pack("<idd", status, usage.ru_utime, usage.ru_stime)
+    else:
+        raw = read_exact(child.status_fd, 20)
+        os.waitpid(child.reaper_pid, 0)
     for fd in [child.status_fd, child.out_fd, child.err_fd] + list(child.call_fds or ()):
+        if fd is None:
+            continue
         try:
             os.close(fd)
         except OSError:
@@ -678,7 +701,7 @@ class CallChannel:
             raise CandidateFailure("error", "ProtocolError", "the program sent a malformed export table")
         return body
 
-    def call(self, name, args, cpu_limit):
+    def call(self, name, args, cpu_limit, allow_opaque=False):
         self.seq += 1
         try:
             write_frame(self.child.call_fds[0], marshal.dumps((self.seq, name, tuple(args))))
@@ -689,6 +712,8 @@ class CallChannel:
             raise CandidateFailure("error", "ProtocolError", "the program answered out of turn")
         _, failed, body, cpu = reply
         if failed == 2:
+            if not allow_opaque:
+                raise CandidateFailure("error", "TypeError", f"return value of type {body} cannot be checked")
             return Opaque(str(body)), cpu
         if failed:
             etype, msg = (body + ["", ""])[:2] if isinstance(body, list) else ("Error", repr(body))
@@ -716,6 +741,8 @@ def safe_loads(frame):
         value = marshal.loads(frame)
     except (ValueError, EOFError, TypeError) as exc:
         raise CandidateFailure("error", "ProtocolError", f"unreadable answer: {exc}")
+    if b"c" not in frame and b"\xe3" not in frame:
+        return value  # no TYPE_CODE byte anywhere: nothing but plain data
     stack = [value]
     while stack:
         v = stack.pop()
@@ -1025,7 +1052,7 @@ def run_io_judge(channel, table, judge, limits):
     for i, inp in enumerate(inputs):
         start = time.monotonic()
         try:
-            out, cpu = channel.call(entry, inp, limits_per[i])
+            out, cpu = channel.call(entry, inp, limits_per[i], allow_opaque=True)
         except CandidateFailure as exc:
             results.append(outcome_record(names[i], exc.outcome, exc.error_type, exc.message, time.monotonic() - start))
             if stop or exc.outcome in ("timeout", "crashed", "output_limit"):
@@ -1067,7 +1094,7 @@ def truncate(s, n=300):
 
 
 def run_call_session(spec, limits):
-    child = spawn(limits, lambda: serve_calls(spec["code"], spec["exports"], spec.get("method_host")), call_channel=True)
+    child = spawn_direct(limits, lambda: serve_calls(spec["code"], spec["exports"], spec.get("method_host")))
     judge = recv_json()  # read only now: the candidate's memory never held the tests
     channel = CallChannel(child, limits)
     started = time.monotonic()
@@ -1080,7 +1107,6 @@ def run_call_session(spec, limits):
             tests = run_asserts_judge(channel, table, judge, limits)
         else:
             tests = run_io_judge(channel, table, judge, limits)
-        load_error = None
     except CandidateFailure as exc:
         tests = [outcome_record("load", exc.outcome, exc.error_type, exc.message)]
     try:
@@ -1113,7 +1139,7 @@ def run_stdio_session(spec, limits):
         cpu_limit = judge["cpu_limits_s"][i]
         per = dict(limits, cpu_total_s=cpu_limit)
         start = time.monotonic()
-        child = spawn(per, lambda: run_script(code), stdin_bytes=case.encode())
+        child = spawn(per, lambda: run_script(code), case.encode())
         state = pump(child, None, None, start + cpu_limit * limits["wall_factor"] + limits["wall_slack_s"], child.cpu() + cpu_limit)
         if state in ("timeout", "output"):
             child.kill()
