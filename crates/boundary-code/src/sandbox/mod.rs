@@ -70,6 +70,9 @@ pub struct SandboxOptions {
     pub max_processes: u64,
     /// Bytes of stdout+stderr a program may write before it is stopped.
     pub output_bytes: u64,
+    /// Layers to leave off even where the kernel allows them (`user-namespace`,
+    /// `pid-namespace`, `landlock`, `seccomp`): to reproduce a weaker machine.
+    pub disabled_layers: Vec<String>,
 }
 
 impl Default for SandboxOptions {
@@ -82,6 +85,7 @@ impl Default for SandboxOptions {
             allow_unsafe: false,
             max_processes: 64,
             output_bytes: 16 << 20,
+            disabled_layers: Vec::new(),
         }
     }
 }
@@ -196,7 +200,24 @@ impl Sandbox {
     /// Probes the kernel, refuses to start without the required layers (unless
     /// `allow_unsafe`), and starts the first worker to confirm that it all works.
     pub fn new(options: SandboxOptions) -> Result<Sandbox, SandboxError> {
-        let kernel = isolation::probe();
+        let mut kernel = isolation::probe();
+        for layer in &options.disabled_layers {
+            match layer.as_str() {
+                "user-namespace" | "network-namespace" => kernel.user_namespace = false,
+                "pid-namespace" => kernel.pid_namespace = false,
+                "landlock" => kernel.landlock_abi = 0,
+                "seccomp" => kernel.seccomp = false,
+                other => {
+                    return Err(SandboxError::Worker(format!(
+                        "unknown isolation layer `{other}`"
+                    )));
+                }
+            }
+        }
+        if !kernel.user_namespace && !kernel.is_root {
+            // Without a user namespace an unprivileged PID namespace is impossible.
+            kernel.pid_namespace = false;
+        }
         let (nproc, pids_max, limit_detail) = process_limit(&kernel, options.max_processes);
         let isolation = isolation::report(&kernel, limit_detail.as_deref());
         isolation.enforce(options.allow_unsafe)?;
