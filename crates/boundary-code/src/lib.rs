@@ -6,7 +6,9 @@
 //!   MBPP+ and LiveCodeBench in their released formats);
 //! - [`sandbox`]: the isolated executor, a pool of pre-forked Python workers whose
 //!   candidates run confined (namespaces, rlimits, Landlock, seccomp);
-//! - [`harness`]: assembles programs, runs the tests, and returns a [`verdict::Grade`].
+//! - [`harness`]: assembles programs, runs the tests, and returns a [`verdict::Grade`];
+//! - [`jsonl`]: grades JSONL files of samples line by line (`boundary grade --kind code`);
+//! - `store` (feature `store`): grades a run store's code samples in place.
 //!
 //! Honest pass: tests and expected values live only in a trusted judge process; the
 //! candidate process receives call arguments (or stdin) and returns plain data, so exiting
@@ -20,6 +22,8 @@ pub mod loaders;
 pub mod problem;
 pub mod sandbox;
 pub mod stdio_compare;
+#[cfg(feature = "store")]
+pub mod store;
 pub mod verdict;
 
 pub use error::{LoadError, SandboxError};
