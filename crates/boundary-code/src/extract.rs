@@ -110,18 +110,29 @@ fn is_python_like(info: &str) -> bool {
     !NOT_PYTHON.contains(&lang.as_str())
 }
 
-fn defines(code: &str, entry_point: &str) -> bool {
-    code.lines().any(|l| {
-        let l = l.trim_start();
+/// Whether `code` defines function `name` (only at the top level, or at any indentation).
+pub(crate) fn defines_function(code: &str, name: &str, top_level_only: bool) -> bool {
+    code.lines().any(|line| {
+        let l = if top_level_only {
+            line
+        } else {
+            line.trim_start()
+        };
         l.strip_prefix("def ")
             .or_else(|| l.strip_prefix("async def "))
             .is_some_and(|rest| {
                 rest.trim_start()
-                    .strip_prefix(entry_point)
+                    .strip_prefix(name)
                     .is_some_and(|r| r.trim_start().starts_with('('))
             })
-            || l.starts_with("class Solution")
     })
+}
+
+fn defines(code: &str, entry_point: &str) -> bool {
+    defines_function(code, entry_point, false)
+        || code
+            .lines()
+            .any(|l| l.trim_start().starts_with("class Solution"))
 }
 
 /// Extracts the code to run from `response`.

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::extract::extract_code;
+use crate::extract::{defines_function, extract_code};
 use crate::problem::{Benchmark, CodeProblem, TestSuite};
 use crate::sandbox::Sandbox;
 use crate::sandbox::protocol::{
@@ -76,18 +76,6 @@ pub struct Grader {
     references: Mutex<HashMap<String, Arc<Result<Reference, String>>>>,
 }
 
-fn defines_top_level(code: &str, name: &str) -> bool {
-    code.lines().any(|l| {
-        l.strip_prefix("def ")
-            .or_else(|| l.strip_prefix("async def "))
-            .is_some_and(|r| {
-                r.trim_start()
-                    .strip_prefix(name)
-                    .is_some_and(|r| r.trim_start().starts_with('('))
-            })
-    })
-}
-
 impl Grader {
     pub fn new(sandbox: Arc<Sandbox>, options: GraderOptions) -> Grader {
         Grader {
@@ -122,7 +110,7 @@ impl Grader {
         match problem.benchmark {
             Benchmark::HumanEval | Benchmark::HumanEvalPlus => {
                 let entry = problem.tests.entry_point().unwrap_or("");
-                if defines_top_level(code, entry) {
+                if defines_function(code, entry, true) {
                     format!("{}\n\n{code}", problem.prompt)
                 } else {
                     format!("{}{code}", problem.prompt)

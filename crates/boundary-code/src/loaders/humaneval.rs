@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::error::LoadError;
-use crate::loaders::{jsonl_lines, string_field};
+use crate::loaders::{jsonl_lines, parse_line, string_field};
 use crate::problem::{Benchmark, CodeProblem, TestSuite};
 
 /// Loads HumanEval; each problem's reference is `prompt + canonical_solution`.
@@ -11,8 +11,7 @@ pub fn load(path: &Path) -> Result<Vec<CodeProblem>, LoadError> {
     jsonl_lines(path)?
         .into_iter()
         .map(|(line, text)| {
-            let v: serde_json::Value = serde_json::from_str(&text)
-                .map_err(|e| LoadError::invalid(path, line, format!("not JSON: {e}")))?;
+            let v = parse_line(&text, path, line)?;
             let prompt = string_field(&v, "prompt", path, line)?;
             let canonical = string_field(&v, "canonical_solution", path, line)?;
             Ok(CodeProblem {

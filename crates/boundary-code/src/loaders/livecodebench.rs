@@ -12,7 +12,7 @@ use base64::Engine;
 use serde::Deserialize;
 
 use crate::error::LoadError;
-use crate::loaders::{jsonl_lines, pickle, string_field};
+use crate::loaders::{jsonl_lines, parse_line, pickle, string_field};
 use crate::problem::{Benchmark, CodeProblem, IoCase, TestSuite};
 
 #[derive(Deserialize)]
@@ -54,8 +54,7 @@ pub fn load(path: &Path) -> Result<Vec<CodeProblem>, LoadError> {
     jsonl_lines(path)?
         .into_iter()
         .map(|(line, text)| {
-            let v: serde_json::Value = serde_json::from_str(&text)
-                .map_err(|e| LoadError::invalid(path, line, format!("not JSON: {e}")))?;
+            let v = parse_line(&text, path, line)?;
             let mut cases = decode_tests(&string_field(&v, "public_test_cases", path, line)?)
                 .map_err(|e| LoadError::invalid(path, line, format!("public_test_cases: {e}")))?;
             cases.extend(

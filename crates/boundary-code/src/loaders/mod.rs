@@ -24,6 +24,15 @@ pub(crate) fn jsonl_lines(path: &Path) -> Result<Vec<(usize, String)>, LoadError
         .collect())
 }
 
+/// One line parsed as JSON, with a located error.
+pub(crate) fn parse_line(
+    text: &str,
+    path: &Path,
+    line: usize,
+) -> Result<serde_json::Value, LoadError> {
+    serde_json::from_str(text).map_err(|e| LoadError::invalid(path, line, format!("not JSON: {e}")))
+}
+
 /// A string field of a JSON object, with a located error when absent.
 pub(crate) fn string_field(
     value: &serde_json::Value,

@@ -500,6 +500,19 @@ def remove_tree(path):
         pass
 
 
+def become_candidate(limits, tmpdir, stdin_fd, out_w, err_w, call, close, run):
+    """In a freshly forked child: confine, then run the candidate; never returns."""
+    try:
+        for fd in close:
+            os.close(fd)
+        confine(limits, tmpdir, stdin_fd, out_w, err_w, call)
+    except BaseException as exc:
+        os.write(2, f"sandbox set-up failed: {exc!r}\n".encode())
+        os._exit(125)
+    run()
+    os._exit(0)
+
+
 def spawn_direct(limits, run):
     """call mode: the session (which forks exactly one candidate) opens the PID namespace
     itself and is the candidate's parent: one fork per job fewer than `spawn`."""
@@ -513,15 +526,7 @@ def spawn_direct(limits, run):
         _check(_libc.unshare(CLONE_NEWPID), "unshare(pid)")
     pid = os.fork()
     if pid == 0:
-        try:
-            for fd in (out_r, err_r, req_w, rep_r):
-                os.close(fd)
-            confine(limits, tmpdir, stdin_fd, out_w, err_w, (req_r, rep_w))
-        except BaseException as exc:
-            os.write(2, f"sandbox set-up failed: {exc!r}\n".encode())
-            os._exit(125)
-        run()
-        os._exit(0)
+        become_candidate(limits, tmpdir, stdin_fd, out_w, err_w, (req_r, rep_w), (out_r, err_r, req_w, rep_r), run)
     for fd in (stdin_fd, out_w, err_w, req_r, rep_w):
         os.close(fd)
     return Child(pid, None, None, out_r, err_r, (req_w, rep_r), tmpdir)
@@ -547,14 +552,7 @@ def spawn(limits, run, stdin_bytes):
                 _check(_libc.unshare(CLONE_NEWPID), "unshare(pid)")
             pid = os.fork()
             if pid == 0:
-                try:
-                    os.close(status_w)
-                    confine(limits, tmpdir, stdin_fd, out_w, err_w, None)
-                except BaseException as exc:
-                    os.write(2, f"sandbox set-up failed: {exc!r}\n".encode())
-                    os._exit(125)
-                run()
-                os._exit(0)
+                become_candidate(limits, tmpdir, stdin_fd, out_w, err_w, None, (status_w,), run)
             # The reaper keeps nothing but its status pipe, so the candidate's pipes see
             # end-of-file as soon as the candidate's namespace is gone.
             for fd in (stdin_fd, out_r, out_w, err_r, err_w):
