@@ -67,6 +67,15 @@ pub struct RunCounts {
     pub ungraded_samples: u64,
 }
 
+/// Sample totals of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SampleStats {
+    /// Problems with at least one sample (completed or failed).
+    pub problems: usize,
+    pub completed: u64,
+    pub failed: u64,
+}
+
 /// A completed sample that has no grade yet from some verifier.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UngradedSample {
@@ -286,23 +295,33 @@ impl Store {
                 .at(&self.path)?;
             problems = rows.collect::<Result<_, _>>().at(&self.path)?;
         }
-        let (ok, failed): (i64, i64) = self
-            .conn
-            .query_row(
-                "SELECT coalesce(sum(status = 'ok'), 0), coalesce(sum(status = 'failed'), 0) \
-                 FROM samples WHERE run_id = ?1",
-                [run.id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .at(&self.path)?;
+        let stats = self.sample_stats(run.id)?;
         let graded: u64 = problems.iter().map(|p| p.n).sum();
         Ok(RunCounts {
             run: run.clone(),
             verifier,
             problems,
-            failed_samples: failed as u64,
-            ungraded_samples: ok as u64 - graded,
+            failed_samples: stats.failed,
+            ungraded_samples: stats.completed - graded,
         })
+    }
+
+    /// How many problems and samples a run has, by status.
+    pub fn sample_stats(&self, run_id: i64) -> Result<SampleStats> {
+        self.conn
+            .query_row(
+                "SELECT count(DISTINCT problem_id), coalesce(sum(status = 'ok'), 0), \
+                 coalesce(sum(status = 'failed'), 0) FROM samples WHERE run_id = ?1",
+                [run_id],
+                |r| {
+                    Ok(SampleStats {
+                        problems: r.get::<_, i64>(0)? as usize,
+                        completed: r.get::<_, i64>(1)? as u64,
+                        failed: r.get::<_, i64>(2)? as u64,
+                    })
+                },
+            )
+            .at(&self.path)
     }
 
     /// Indices in `0..n` of a problem that still lack a completed sample in the run
