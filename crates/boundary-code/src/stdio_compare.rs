@@ -164,8 +164,14 @@ mod tests {
         assert!(compare("-0.0", "0").is_ok());
         assert!(compare("0.30000000000000004", "0.3").is_err());
         assert!(compare("50000000000000001", "50000000000000000").is_err());
-        assert!(compare("nan", "nan").is_ok(), "identical lines match before any number parsing");
-        assert!(compare("nan", "NaN").is_err(), "NaN is never numerically equal");
+        assert!(
+            compare("nan", "nan").is_ok(),
+            "identical lines match before any number parsing"
+        );
+        assert!(
+            compare("nan", "NaN").is_err(),
+            "NaN is never numerically equal"
+        );
         assert!(compare("Infinity", "inf").is_ok());
     }
 
