@@ -417,6 +417,9 @@ def serve_calls(code, exports, method_host):
                     payload = marshal.dumps((seq, 2, f"{t.__module__}.{t.__qualname__}", cpu))
         except BaseException as exc:  # SystemExit and KeyboardInterrupt included: all fail
             payload = marshal.dumps((seq, 1, describe_exception(exc), time.process_time() - start))
+        if len(payload) > MAX_FRAME:
+            message = f"return value of {len(payload)} bytes exceeds the {MAX_FRAME} byte limit"
+            payload = marshal.dumps((seq, 1, ["OutputLimit", message], time.process_time() - start))
         flush_std()
         write_frame(CALL_OUT, payload)
 
@@ -603,10 +606,6 @@ def status_text(status):
     return f"exit {os.WEXITSTATUS(status)}"
 
 
-class OutputLimit(Exception):
-    pass
-
-
 def pump(child, fd, until_fd, deadline_wall, cpu_deadline):
     """Drains the candidate's stdout/stderr until `until_fd` is readable (or closed).
 
@@ -682,7 +681,11 @@ class CallChannel:
         if state == "output":
             child.kill()
             raise CandidateFailure("output_limit", "OutputLimit", "the program wrote more output than allowed")
-        frame = read_frame(child.call_fds[1])
+        try:
+            frame = read_frame(child.call_fds[1])
+        except ValueError as exc:
+            child.kill()
+            raise CandidateFailure("output_limit", "OutputLimit", str(exc))
         if frame is None:
             raise CandidateFailure("crashed", "Crashed", "the program ended before answering")
         return frame
@@ -715,7 +718,7 @@ class CallChannel:
             return Opaque(str(body)), cpu
         if failed:
             etype, msg = (body + ["", ""])[:2] if isinstance(body, list) else ("Error", repr(body))
-            outcome = "memory" if etype == "MemoryError" else "error"
+            outcome = {"MemoryError": "memory", "OutputLimit": "output_limit"}.get(etype, "error")
             raise CandidateFailure(outcome, str(etype), str(msg))
         return body, cpu
 
