@@ -16,6 +16,7 @@
 import base64
 import builtins
 import ctypes
+import gc
 import io
 import json
 import marshal
@@ -1200,6 +1201,10 @@ def main():
         except Exception:
             pass
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    # Objects that exist now are shared by every fork; keeping the collector off them
+    # avoids copying their pages in each session and candidate.
+    gc.collect()
+    gc.freeze()
     send_json({"op": "ready", "active": active, "pid": os.getpid()})
     while True:
         select.select([CONTROL_IN], [], [])
