@@ -30,8 +30,9 @@ fn hierarchy() -> io::Result<PathBuf> {
 }
 
 impl PidsCgroup {
-    pub fn create(index: usize, max: u64) -> io::Result<PidsCgroup> {
-        let path = hierarchy()?.join(format!("boundary-code-{}-{index}", std::process::id()));
+    /// `tag` names the sandbox (unique per process and instance); `index` the worker.
+    pub fn create(tag: &str, index: usize, max: u64) -> io::Result<PidsCgroup> {
+        let path = hierarchy()?.join(format!("{tag}-{index}"));
         match fs::create_dir(&path) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
@@ -46,8 +47,15 @@ impl PidsCgroup {
     }
 
     /// Whether this machine can give root a pids cgroup (tried by creating one).
-    pub fn available() -> bool {
-        PidsCgroup::create(usize::MAX, 16).is_ok()
+    pub fn available(tag: &str) -> bool {
+        PidsCgroup::create(tag, usize::MAX, 16).is_ok()
+    }
+
+    /// Removes cgroups left behind by Boundary processes that no longer exist.
+    pub fn remove_stale() {
+        if let Ok(root) = hierarchy() {
+            super::remove_stale_entries(&root, |path| fs::remove_dir(path).map(|_| ()));
+        }
     }
 }
 

@@ -150,32 +150,52 @@ fn python_read_paths(python: &str) -> Result<Vec<PathBuf>, SandboxError> {
     Ok(read)
 }
 
-fn make_tmp_root() -> Result<PathBuf, SandboxError> {
-    use std::os::unix::fs::DirBuilderExt;
-    let base = std::env::temp_dir();
-    for attempt in 0..100u32 {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let path = base.join(format!(
-            "boundary-code-{}-{nanos:x}{attempt}",
-            std::process::id()
-        ));
-        match std::fs::DirBuilder::new().mode(0o700).create(&path) {
-            Ok(()) => return Ok(path),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e.into()),
+/// Sandboxes created by this process so far (for unique names).
+static INSTANCES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Removes `boundary-code-<pid>-…` entries of `dir` whose process is gone (left by a
+/// Boundary process that was killed, or whose sandbox lived in a never-dropped static).
+pub(crate) fn remove_stale_entries(
+    dir: &std::path::Path,
+    remove: impl Fn(&std::path::Path) -> std::io::Result<()>,
+) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let Some(pid) = name
+            .strip_prefix("boundary-code-")
+            .and_then(|rest| rest.split('-').next())
+        else {
+            continue;
+        };
+        let alive = pid
+            .parse::<u32>()
+            .is_ok_and(|p| PathBuf::from(format!("/proc/{p}")).exists());
+        if !alive {
+            let _ = remove(&entry.path());
         }
     }
-    Err(SandboxError::Worker(
-        "cannot create a temporary directory".into(),
-    ))
 }
 
-fn process_limit(k: &KernelSupport, max: u64) -> (Option<u64>, Option<u64>, Option<String>) {
+fn make_tmp_root(tag: &str) -> Result<PathBuf, SandboxError> {
+    use std::os::unix::fs::DirBuilderExt;
+    let base = std::env::temp_dir();
+    remove_stale_entries(&base, |p| std::fs::remove_dir_all(p));
+    let path = base.join(tag);
+    std::fs::DirBuilder::new().mode(0o700).create(&path)?;
+    Ok(path)
+}
+
+fn process_limit(
+    k: &KernelSupport,
+    max: u64,
+    tag: &str,
+) -> (Option<u64>, Option<u64>, Option<String>) {
     if k.is_root {
-        if cgroup::PidsCgroup::available() {
+        cgroup::PidsCgroup::remove_stale();
+        if cgroup::PidsCgroup::available(tag) {
             return (
                 None,
                 Some(max),
@@ -218,7 +238,12 @@ impl Sandbox {
             // Without a user namespace an unprivileged PID namespace is impossible.
             kernel.pid_namespace = false;
         }
-        let (nproc, pids_max, limit_detail) = process_limit(&kernel, options.max_processes);
+        let tag = format!(
+            "boundary-code-{}-{}",
+            std::process::id(),
+            INSTANCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let (nproc, pids_max, limit_detail) = process_limit(&kernel, options.max_processes, &tag);
         let isolation = isolation::report(&kernel, limit_detail.as_deref());
         isolation.enforce(options.allow_unsafe)?;
         let seccomp = if kernel.seccomp {
@@ -229,7 +254,7 @@ impl Sandbox {
         } else {
             Vec::new()
         };
-        let tmp_root = make_tmp_root()?;
+        let tmp_root = make_tmp_root(&tag)?;
         let env = [
             ("PATH", "/usr/local/bin:/usr/bin:/bin"),
             ("LANG", "C.UTF-8"),
@@ -258,6 +283,7 @@ impl Sandbox {
             preload: PRELOAD.iter().map(|s| s.to_string()).collect(),
             python: options.python.clone(),
             pids_max,
+            tag,
         };
         let first = Worker::spawn(&config, 0)?;
         let sandbox = Sandbox {

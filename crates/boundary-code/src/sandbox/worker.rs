@@ -40,6 +40,10 @@ pub(crate) struct WorkerConfig {
     pub python: String,
     #[serde(skip)]
     pub pids_max: Option<u64>,
+    /// Unique name of this sandbox (`boundary-code-<pid>-<n>`): its temporary directory
+    /// and cgroups carry it.
+    #[serde(skip)]
+    pub tag: String,
 }
 
 #[derive(Serialize)]
@@ -94,7 +98,7 @@ impl Worker {
             source,
         })?;
         let cgroup = match config.pids_max {
-            Some(max) => match PidsCgroup::create(index, max)
+            Some(max) => match PidsCgroup::create(&config.tag, index, max)
                 .and_then(|cg| cg.adopt(child.id()).map(|_| cg))
             {
                 Ok(cg) => Some(cg),
