@@ -40,6 +40,9 @@ pub enum Command {
     Runs(commands::runs::RunsArgs),
     /// pass@k curves with bootstrap confidence intervals, from a store or a count file.
     Passk(commands::passk::PasskArgs),
+    /// Attach verdicts to samples: code run against benchmark tests in a sandbox
+    /// (`--kind code`), from a JSON Lines file or a store's samples in place.
+    Grade(commands::grade::GradeArgs),
     /// Which problems each model solves at least once, and how models' sets differ.
     Coverage(commands::coverage::CoverageArgs),
     /// The sampling-efficiency gap: one model's pass@k minus another's pass@k.

@@ -3,6 +3,8 @@
 pub mod coverage;
 pub mod export;
 pub mod gap;
+pub mod grade;
+pub mod grade_code;
 pub mod histogram;
 pub mod import;
 pub mod passk;
@@ -18,6 +20,7 @@ pub fn run(command: Command, global: &GlobalArgs) -> anyhow::Result<()> {
         Command::Passk(args) => passk::run(args),
         Command::Coverage(args) => coverage::run(args),
         Command::Gap(args) => gap::run(args),
+        Command::Grade(args) => grade::run(args, global),
         Command::Histogram(args) => histogram::run(args),
     }
 }
