@@ -4,6 +4,8 @@ pub mod coverage;
 pub mod export;
 pub mod gap;
 pub mod grade;
+pub mod grade_code;
+pub mod grade_math;
 pub mod histogram;
 pub mod import;
 pub mod passk;
@@ -20,8 +22,8 @@ pub fn run(command: Command, global: &GlobalArgs) -> anyhow::Result<()> {
         Command::Passk(args) => passk::run(args),
         Command::Coverage(args) => coverage::run(args),
         Command::Gap(args) => gap::run(args),
-        Command::Histogram(args) => histogram::run(args),
         Command::Grade(args) => grade::run(args, global),
+        Command::Histogram(args) => histogram::run(args),
         Command::Verify(args) => verify::run(args),
     }
 }

@@ -6,7 +6,7 @@ use anyhow::Context;
 use boundary_math::verify;
 use clap::Args;
 
-use crate::commands::grade::MathMode;
+use crate::commands::grade_math::MathMode;
 use crate::output;
 
 /// Check one response against one gold answer, and show the answer found, both
