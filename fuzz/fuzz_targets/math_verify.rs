@@ -13,12 +13,17 @@ use libfuzzer_sys::fuzz_target;
 fn time_limit() -> Option<Duration> {
     static LIMIT: OnceLock<Option<Duration>> = OnceLock::new();
     *LIMIT.get_or_init(|| {
-        std::env::var("BOUNDARY_FUZZ_MAX_MS").ok().and_then(|ms| ms.parse().ok()).map(Duration::from_millis)
+        std::env::var("BOUNDARY_FUZZ_MAX_MS")
+            .ok()
+            .and_then(|ms| ms.parse().ok())
+            .map(Duration::from_millis)
     })
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let (gold, response) = text.split_once('\n').unwrap_or((text, text));
     let config = MathConfig::default();
     let timed = || {
@@ -28,7 +33,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let (verdict, mut elapsed) = timed();
     if verdict.outcome == Outcome::Correct {
-        assert!(verdict.extracted.is_some(), "a correct verdict names the answer it graded");
+        assert!(
+            verdict.extracted.is_some(),
+            "a correct verdict names the answer it graded"
+        );
     }
     if let Some(limit) = time_limit() {
         // On a shared machine a single slow call may be preemption: retry before failing.
@@ -37,6 +45,9 @@ fuzz_target!(|data: &[u8]| {
                 elapsed = elapsed.min(timed().1);
             }
         }
-        assert!(elapsed <= limit, "verify took {elapsed:?} (limit {limit:?})");
+        assert!(
+            elapsed <= limit,
+            "verify took {elapsed:?} (limit {limit:?})"
+        );
     }
 });
