@@ -5,10 +5,12 @@ pub mod export;
 pub mod gap;
 pub mod grade;
 pub mod grade_code;
+pub mod grade_math;
 pub mod histogram;
 pub mod import;
 pub mod passk;
 pub mod runs;
+pub mod verify;
 
 use crate::cli::{Command, GlobalArgs};
 
@@ -22,5 +24,6 @@ pub fn run(command: Command, global: &GlobalArgs) -> anyhow::Result<()> {
         Command::Gap(args) => gap::run(args),
         Command::Grade(args) => grade::run(args, global),
         Command::Histogram(args) => histogram::run(args),
+        Command::Verify(args) => verify::run(args),
     }
 }
