@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The demo until `boundary lab` lands: real SmolLM2-135M samples on the first 20 GSM8K
+# The demo until `boundary lab` lands: real SmolLM2-135M samples on the first 10 GSM8K
 # problems (examples/demo/, made by scripts/demo/make-demo-samples.py), two sampling
 # temperatures treated as two models, through the whole analysis.
 set -euo pipefail
