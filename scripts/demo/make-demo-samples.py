@@ -78,8 +78,10 @@ def main(model_path, gsm8k_path, out_path):
                         "num_tokens": result["usage"]["completion_tokens"],
                         "correct": same_number(extracted, gold), "extracted": extracted,
                         "verifier": "last-number", "source": "llama-cpp-python",
-                        "sampling": {"temperature": temperature, "top_p": 0.95, "max_tokens": 256},
-                        "seed": seed,
+                        # `seed` in the import format is the run's seed; this per-sample
+                        # seed rule goes with the other settings instead.
+                        "sampling": {"temperature": temperature, "top_p": 0.95, "max_tokens": 256,
+                                     "seed_rule": "1000 * GSM8K idx + sample_index"},
                     }) + "\n")
                 out.flush()
                 print(model, problem["idx"], flush=True)
