@@ -108,8 +108,11 @@ pub fn grade_store(
         ..StoreSummary::default()
     };
     for run in runs {
-        let pending = store.ungraded(run.id, VERIFIER)?;
-        for batch in pending.chunks(BATCH) {
+        let mut after = None;
+        loop {
+            let batch = store.ungraded(run.id, VERIFIER, after, BATCH)?;
+            let Some(last) = batch.last() else { break };
+            after = Some(last.cursor);
             let graded: Vec<(NewGrade, Grade)> = batch
                 .par_iter()
                 .filter_map(|sample| {

@@ -253,20 +253,22 @@ fn grade_store(
     let progress = output::counter(global.quiet, "samples");
     let mut without_gold: Vec<(i64, String)> = Vec::new();
     for run in &runs {
-        let ungraded = store.ungraded(run.id, MATH_VERIFIER)?;
         let mut tally = Tally::default();
-        let (gradable, missing): (Vec<_>, Vec<_>) = ungraded
-            .into_iter()
-            .partition(|sample| sample.gold.is_some());
-        for sample in &missing {
-            if !without_gold
-                .iter()
-                .any(|(known_run, problem)| *known_run == run.id && *problem == sample.problem)
-            {
-                without_gold.push((run.id, sample.problem.clone()));
+        let mut after = None;
+        loop {
+            let page = store.ungraded(run.id, MATH_VERIFIER, after, BATCH)?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.cursor);
+            let (chunk, missing): (Vec<_>, Vec<_>) =
+                page.into_iter().partition(|sample| sample.gold.is_some());
+            for sample in &missing {
+                if !without_gold
+                    .iter()
+                    .any(|(known_run, problem)| *known_run == run.id && *problem == sample.problem)
+                {
+                    without_gold.push((run.id, sample.problem.clone()));
+                }
             }
-        }
-        for chunk in gradable.chunks(BATCH) {
             let pairs: Vec<(&str, &str)> = chunk
                 .iter()
                 .map(|sample| {
