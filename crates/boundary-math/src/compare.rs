@@ -1254,10 +1254,10 @@ fn free_symbols(a: &Expr, b: &Expr) -> Vec<String> {
     let mut symbols = Vec::new();
     for expr in [a, b] {
         expr.any(&mut |node| {
-            if let Expr::Symbol(name) = node {
-                if !symbols.contains(name) {
-                    symbols.push(name.clone());
-                }
+            if let Expr::Symbol(name) = node
+                && !symbols.contains(name)
+            {
+                symbols.push(name.clone());
             }
             false
         });

@@ -162,7 +162,7 @@ pub(crate) fn exact_root(
         return Ok(Some(value.clone()));
     }
     if value.is_negative() {
-        if index % 2 == 0 {
+        if index.is_multiple_of(2) {
             return Ok(None);
         }
         return Ok(exact_root(&-value, index, budget)?.map(|root| -root));

@@ -339,19 +339,20 @@ fn power(base: &Expr, exponent: &Expr, point: &Point, budget: &mut Budget) -> Re
     }
     let base_value = evaluate(base, point, budget)?;
     // A real base to a rational power with odd denominator has a real value (`(-8)^{1/3} = -2`).
-    if base_value.is_real() && base_value.re < 0.0 && !exponent.contains_symbol() {
-        if let Some(exponent) = rational_value(exponent, budget)? {
-            if exponent.denom().to_u64().is_some_and(|q| q % 2 == 1) {
-                let magnitude = Approx {
-                    re: -base_value.re,
-                    im: 0.0,
-                    error: base_value.error,
-                };
-                let raised = magnitude.powf(exponent_value)?;
-                let odd_numerator = exponent.numer().to_i64().is_some_and(|p| p % 2 != 0);
-                return Ok(if odd_numerator { raised.neg() } else { raised });
-            }
-        }
+    if base_value.is_real()
+        && base_value.re < 0.0
+        && !exponent.contains_symbol()
+        && let Some(exponent) = rational_value(exponent, budget)?
+        && exponent.denom().to_u64().is_some_and(|q| q % 2 == 1)
+    {
+        let magnitude = Approx {
+            re: -base_value.re,
+            im: 0.0,
+            error: base_value.error,
+        };
+        let raised = magnitude.powf(exponent_value)?;
+        let odd_numerator = exponent.numer().to_i64().is_some_and(|p| p % 2 != 0);
+        return Ok(if odd_numerator { raised.neg() } else { raised });
     }
     base_value.powf(exponent_value)
 }

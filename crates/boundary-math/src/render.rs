@@ -199,11 +199,11 @@ fn write_number(out: &mut String, number: &Number) {
         let _ = write!(out, "{}", value.numer());
         return;
     }
-    if number.decimal {
-        if let Some(decimal) = decimal_digits(value.numer(), value.denom()) {
-            out.push_str(&decimal);
-            return;
-        }
+    if number.decimal
+        && let Some(decimal) = decimal_digits(value.numer(), value.denom())
+    {
+        out.push_str(&decimal);
+        return;
     }
     let _ = write!(out, "{}/{}", value.numer(), value.denom());
 }
