@@ -12,7 +12,8 @@
 #   cargo build -p boundary --no-default-features
 set -euo pipefail
 
-cache="${BOUNDARY_CACHE:-$HOME/.cache/boundary}"
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
+cache="$BOUNDARY_CACHE"
 env_file="$cache/build-tools.env"
 
 have_cmake() { command -v cmake >/dev/null 2>&1; }
@@ -41,11 +42,8 @@ if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
 fi
 
 echo "build-tools: no root/apt; installing the cmake and libclang wheels from PyPI"
+make_venv build-tools cmake libclang
 venv="$cache/venv-build-tools"
-mkdir -p "$cache"
-[[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --upgrade pip
-"$venv/bin/pip" install --quiet cmake libclang
 libclang_dir="$("$venv/bin/python" -c 'import clang, os; print(os.path.join(os.path.dirname(clang.__file__), "native"))')"
 cat >"$env_file" <<EOF
 # Written by scripts/setup/build-tools.sh: source this before building the embedded backend.

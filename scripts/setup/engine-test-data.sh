@@ -12,10 +12,10 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-cache="${BOUNDARY_CACHE:-$HOME/.cache/boundary}"
-venv="$cache/venv-engine"
-out="$cache/engine-test-data"
-model="$cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+. "$here/common.sh"
+venv="$BOUNDARY_CACHE/venv-engine"
+out="$BOUNDARY_CACHE/engine-test-data"
+model="$BOUNDARY_CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf"
 math500="$repo/crates/boundary-engine/tests/data/math500.jsonl"
 
 "$here/model.sh"
@@ -27,12 +27,7 @@ if [[ -f "$out/.stamp" && "$(cat "$out/.stamp")" == "$stamp" ]]; then
     exit 0
 fi
 
-if [[ ! -x "$venv/bin/python" ]]; then
-    python3 -m venv "$venv"
-fi
-"$venv/bin/pip" install --quiet --upgrade pip
-CMAKE_ARGS="-DGGML_OPENMP=OFF" "$venv/bin/pip" install --quiet \
-    "llama-cpp-python==0.3.36" "gguf==0.19.0" "numpy>=1.26"
+CMAKE_ARGS="-DGGML_OPENMP=OFF" make_venv engine "llama-cpp-python==0.3.36" "gguf==0.19.0" "numpy>=1.26"
 
 rm -rf "$out.partial"
 "$venv/bin/python" "$here/engine_test_data.py" "$model" "$math500" "$out.partial"

@@ -7,7 +7,8 @@
 # Idempotent: does nothing when the verified file is already there.
 set -euo pipefail
 
-cache="${BOUNDARY_CACHE:-$HOME/.cache/boundary}"
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
+cache="$BOUNDARY_CACHE"
 models="$cache/models"
 target="$models/SmolLM2-135M-Instruct.Q4_1.gguf"
 expected_sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"

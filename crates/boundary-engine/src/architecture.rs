@@ -16,7 +16,8 @@ pub enum Architecture {
 }
 
 /// Names accepted in error messages and docs.
-pub const SUPPORTED: &str = "llama (Llama 2/3.x, SmolLM2), qwen2 (Qwen2/Qwen2.5), qwen3 (Qwen3 dense)";
+pub const SUPPORTED: &str =
+    "llama (Llama 2/3.x, SmolLM2), qwen2 (Qwen2/Qwen2.5), qwen3 (Qwen3 dense)";
 
 impl Architecture {
     /// From GGUF's `general.architecture`.
@@ -90,27 +91,78 @@ pub struct BlockTensor {
 
 /// Per-block tensors: `model.layers.{i}.{hf}` <-> `blk.{i}.{gguf}`.
 pub const BLOCK_TENSORS: &[BlockTensor] = &[
-    BlockTensor { hf: "input_layernorm.weight", gguf: "attn_norm.weight" },
-    BlockTensor { hf: "self_attn.q_proj.weight", gguf: "attn_q.weight" },
-    BlockTensor { hf: "self_attn.k_proj.weight", gguf: "attn_k.weight" },
-    BlockTensor { hf: "self_attn.v_proj.weight", gguf: "attn_v.weight" },
-    BlockTensor { hf: "self_attn.q_proj.bias", gguf: "attn_q.bias" },
-    BlockTensor { hf: "self_attn.k_proj.bias", gguf: "attn_k.bias" },
-    BlockTensor { hf: "self_attn.v_proj.bias", gguf: "attn_v.bias" },
-    BlockTensor { hf: "self_attn.q_norm.weight", gguf: "attn_q_norm.weight" },
-    BlockTensor { hf: "self_attn.k_norm.weight", gguf: "attn_k_norm.weight" },
-    BlockTensor { hf: "self_attn.o_proj.weight", gguf: "attn_output.weight" },
-    BlockTensor { hf: "post_attention_layernorm.weight", gguf: "ffn_norm.weight" },
-    BlockTensor { hf: "mlp.gate_proj.weight", gguf: "ffn_gate.weight" },
-    BlockTensor { hf: "mlp.up_proj.weight", gguf: "ffn_up.weight" },
-    BlockTensor { hf: "mlp.down_proj.weight", gguf: "ffn_down.weight" },
+    BlockTensor {
+        hf: "input_layernorm.weight",
+        gguf: "attn_norm.weight",
+    },
+    BlockTensor {
+        hf: "self_attn.q_proj.weight",
+        gguf: "attn_q.weight",
+    },
+    BlockTensor {
+        hf: "self_attn.k_proj.weight",
+        gguf: "attn_k.weight",
+    },
+    BlockTensor {
+        hf: "self_attn.v_proj.weight",
+        gguf: "attn_v.weight",
+    },
+    BlockTensor {
+        hf: "self_attn.q_proj.bias",
+        gguf: "attn_q.bias",
+    },
+    BlockTensor {
+        hf: "self_attn.k_proj.bias",
+        gguf: "attn_k.bias",
+    },
+    BlockTensor {
+        hf: "self_attn.v_proj.bias",
+        gguf: "attn_v.bias",
+    },
+    BlockTensor {
+        hf: "self_attn.q_norm.weight",
+        gguf: "attn_q_norm.weight",
+    },
+    BlockTensor {
+        hf: "self_attn.k_norm.weight",
+        gguf: "attn_k_norm.weight",
+    },
+    BlockTensor {
+        hf: "self_attn.o_proj.weight",
+        gguf: "attn_output.weight",
+    },
+    BlockTensor {
+        hf: "post_attention_layernorm.weight",
+        gguf: "ffn_norm.weight",
+    },
+    BlockTensor {
+        hf: "mlp.gate_proj.weight",
+        gguf: "ffn_gate.weight",
+    },
+    BlockTensor {
+        hf: "mlp.up_proj.weight",
+        gguf: "ffn_up.weight",
+    },
+    BlockTensor {
+        hf: "mlp.down_proj.weight",
+        gguf: "ffn_down.weight",
+    },
 ];
 
 /// Tensors outside the blocks.
 pub const GLOBAL_TENSORS: &[BlockTensor] = &[
-    BlockTensor { hf: "model.embed_tokens.weight", gguf: "token_embd.weight" },
-    BlockTensor { hf: "model.norm.weight", gguf: "output_norm.weight" },
-    BlockTensor { hf: "lm_head.weight", gguf: "output.weight" },
+    BlockTensor {
+        hf: "model.embed_tokens.weight",
+        gguf: "token_embd.weight",
+    },
+    BlockTensor {
+        hf: "model.norm.weight",
+        gguf: "output_norm.weight",
+    },
+    BlockTensor {
+        hf: "lm_head.weight",
+        gguf: "output.weight",
+    },
 ];
 
 /// The GGUF name of a Hugging Face tensor, or `None` for tensors GGUF does not store
@@ -208,7 +260,10 @@ mod tests {
             let gguf = gguf_tensor_name(hf).unwrap();
             assert_eq!(hf_tensor_name(&gguf).as_deref(), Some(hf), "{gguf}");
         }
-        assert_eq!(gguf_tensor_name("model.layers.0.self_attn.rotary_emb.inv_freq"), None);
+        assert_eq!(
+            gguf_tensor_name("model.layers.0.self_attn.rotary_emb.inv_freq"),
+            None
+        );
         assert_eq!(
             gguf_tensor_name("model.layers.12.self_attn.o_proj.weight").as_deref(),
             Some("blk.12.attn_output.weight")

@@ -83,22 +83,34 @@ impl ChatTemplate {
     }
 
     /// Renders `messages` (objects with at least `role` and `content`).
-    pub fn render(&self, messages: &[Json], options: &RenderOptions) -> Result<String, TemplateError> {
+    pub fn render(
+        &self,
+        messages: &[Json],
+        options: &RenderOptions,
+    ) -> Result<String, TemplateError> {
         let template = self
             .env
             .get_template(TEMPLATE_NAME)
             .map_err(|e| TemplateError::Syntax(describe(&e)))?;
         let mut context = options.extra.clone();
         context.insert("messages".into(), Json::Array(messages.to_vec()));
-        context.insert("add_generation_prompt".into(), options.add_generation_prompt.into());
+        context.insert(
+            "add_generation_prompt".into(),
+            options.add_generation_prompt.into(),
+        );
         context.insert("bos_token".into(), self.bos_token.clone().into());
         context.insert("eos_token".into(), self.eos_token.clone().into());
         template
             .render(Value::from(minijinja::value::Serde(&context)))
             .map_err(|e| match e.kind() {
-                ErrorKind::InvalidOperation if e.detail().is_some_and(|d| d.starts_with(RAISED)) => {
+                ErrorKind::InvalidOperation
+                    if e.detail().is_some_and(|d| d.starts_with(RAISED)) =>
+                {
                     TemplateError::Raised(
-                        e.detail().unwrap_or_default().trim_start_matches(RAISED).to_owned(),
+                        e.detail()
+                            .unwrap_or_default()
+                            .trim_start_matches(RAISED)
+                            .to_owned(),
                     )
                 }
                 _ => TemplateError::Render(describe(&e)),
@@ -109,7 +121,10 @@ impl ChatTemplate {
 const RAISED: &str = "raise_exception: ";
 
 fn raise_exception(message: String) -> Result<Value, Error> {
-    Err(Error::new(ErrorKind::InvalidOperation, format!("{RAISED}{message}")))
+    Err(Error::new(
+        ErrorKind::InvalidOperation,
+        format!("{RAISED}{message}"),
+    ))
 }
 
 /// The error with its template line, when minijinja knows it.
@@ -131,7 +146,12 @@ fn tojson(value: Value, kwargs: Kwargs) -> Result<Value, Error> {
 
 /// Writes JSON with Python's `json.dumps` spacing: `", "` and `": "` without indent, one item
 /// per line with indent; non-ASCII characters as they are; maps in their own order.
-fn write_python_json(value: &Value, indent: Option<usize>, depth: usize, out: &mut String) -> Result<(), Error> {
+fn write_python_json(
+    value: &Value,
+    indent: Option<usize>,
+    depth: usize,
+    out: &mut String,
+) -> Result<(), Error> {
     let newline = |out: &mut String, depth: usize| {
         if let Some(width) = indent {
             out.push('\n');
@@ -191,8 +211,13 @@ mod tests {
     fn renders_chatml() {
         let template = ChatTemplate::new(CHATML, "<|im_start|>", "<|im_end|>").unwrap();
         let messages = [json!({"role": "user", "content": "What is 2+2?"})];
-        let text = template.render(&messages, &RenderOptions::default()).unwrap();
-        assert_eq!(text, "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n");
+        let text = template
+            .render(&messages, &RenderOptions::default())
+            .unwrap();
+        assert_eq!(
+            text,
+            "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n"
+        );
         let without = RenderOptions {
             add_generation_prompt: false,
             ..RenderOptions::default()
@@ -208,14 +233,23 @@ mod tests {
         let source = "{% if messages[0].role != 'user' %}{{ raise_exception('first must be user') }}{% endif %}\n{% for m in messages %}\n  [{{ m.content.strip().upper() }}]\n{% endfor %}{{ eos_token }}";
         let template = ChatTemplate::new(source, "<s>", "</s>").unwrap();
         let ok = template
-            .render(&[json!({"role": "user", "content": "  hi "})], &RenderOptions::default())
+            .render(
+                &[json!({"role": "user", "content": "  hi "})],
+                &RenderOptions::default(),
+            )
             .unwrap();
         // trim_blocks drops the newline after a block tag, lstrip_blocks the indent before one.
         assert_eq!(ok, "  [HI]\n</s>");
         let err = template
-            .render(&[json!({"role": "system", "content": "x"})], &RenderOptions::default())
+            .render(
+                &[json!({"role": "system", "content": "x"})],
+                &RenderOptions::default(),
+            )
             .unwrap_err();
-        assert!(matches!(&err, TemplateError::Raised(m) if m == "first must be user"), "{err}");
+        assert!(
+            matches!(&err, TemplateError::Raised(m) if m == "first must be user"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -232,6 +266,9 @@ mod tests {
     #[test]
     fn syntax_errors_name_the_line() {
         let err = ChatTemplate::new("line one\n{% if %}", "", "").unwrap_err();
-        assert!(matches!(&err, TemplateError::Syntax(m) if m.contains("line 2")), "{err}");
+        assert!(
+            matches!(&err, TemplateError::Syntax(m) if m.contains("line 2")),
+            "{err}"
+        );
     }
 }

@@ -29,12 +29,20 @@ pub enum EngineError {
          *.safetensors and tokenizer.json)"
     )]
     NotAModel { path: PathBuf },
-    #[error("{path}: architecture `{architecture}` is not supported; supported: {}", crate::architecture::SUPPORTED)]
+    #[error(
+        "{path}: architecture `{architecture}` is not supported; supported: {}",
+        crate::architecture::SUPPORTED
+    )]
     UnsupportedArchitecture { path: PathBuf, architecture: String },
-    #[error("{path} has no chat template, so chat messages cannot be turned into a prompt; give plain `prompt` text instead")]
+    #[error(
+        "{path} has no chat template, so chat messages cannot be turned into a prompt; give plain `prompt` text instead"
+    )]
     NoChatTemplate { path: PathBuf },
     #[error("llama.cpp could not {action}: {message}")]
-    Backend { action: &'static str, message: String },
+    Backend {
+        action: &'static str,
+        message: String,
+    },
     #[error(
         "request {request}: the prompt has {prompt_tokens} tokens and up to {max_tokens} new tokens \
          are allowed, {needed} in all, but the model's context holds {context} tokens; lower \
@@ -47,7 +55,9 @@ pub enum EngineError {
         needed: usize,
         context: usize,
     },
-    #[error("request {request}: the prompt is empty; scoring needs at least one prompt token (or a model that adds BOS)")]
+    #[error(
+        "request {request}: the prompt is empty; scoring needs at least one prompt token (or a model that adds BOS)"
+    )]
     EmptyPrompt { request: usize },
     #[error("request {request}: token id {token} is outside the vocabulary of {vocab_size} tokens")]
     TokenOutOfRange {

@@ -20,7 +20,10 @@ pub enum ExportError {
     Gguf(#[from] GgufError),
     #[error(transparent)]
     Tokenizer(#[from] TokenizerError),
-    #[error("{path}: architecture `{architecture}` is not supported; supported: {}", architecture::SUPPORTED)]
+    #[error(
+        "{path}: architecture `{architecture}` is not supported; supported: {}",
+        architecture::SUPPORTED
+    )]
     UnsupportedArchitecture { path: PathBuf, architecture: String },
     #[error("{path}: tensor `{tensor}` has no Hugging Face equivalent in a {architecture} model")]
     UnknownTensor {
@@ -42,17 +45,20 @@ pub enum ExportError {
 pub fn export_safetensors(gguf_path: &Path, out_dir: &Path) -> Result<(), ExportError> {
     let gguf = GgufFile::open(gguf_path)?;
     let arch_name = gguf.str("general.architecture")?;
-    let arch = Architecture::from_gguf(arch_name).ok_or_else(|| ExportError::UnsupportedArchitecture {
-        path: gguf_path.to_owned(),
-        architecture: arch_name.to_owned(),
-    })?;
+    let arch =
+        Architecture::from_gguf(arch_name).ok_or_else(|| ExportError::UnsupportedArchitecture {
+            path: gguf_path.to_owned(),
+            architecture: arch_name.to_owned(),
+        })?;
     let write_error = |path: &Path, message: String| ExportError::Write {
         path: path.to_owned(),
         message,
     };
     std::fs::create_dir_all(out_dir).map_err(|e| write_error(out_dir, e.to_string()))?;
 
-    let hparam = |key: &str| -> Result<Option<i64>, GgufError> { gguf.optional_int(&format!("{arch_name}.{key}")) };
+    let hparam = |key: &str| -> Result<Option<i64>, GgufError> {
+        gguf.optional_int(&format!("{arch_name}.{key}"))
+    };
     let required = |key: &str| -> Result<i64, GgufError> {
         hparam(key)?.ok_or_else(|| GgufError::MissingKey {
             path: gguf_path.to_owned(),
@@ -67,13 +73,17 @@ pub fn export_safetensors(gguf_path: &Path, out_dir: &Path) -> Result<(), Export
     // Dequantize every tensor; names and layouts follow transformers' conventions.
     let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
     for info in gguf.tensors() {
-        let hf_name = architecture::hf_tensor_name(&info.name).ok_or_else(|| ExportError::UnknownTensor {
-            path: gguf_path.to_owned(),
-            tensor: info.name.clone(),
-            architecture: arch,
-        })?;
+        let hf_name =
+            architecture::hf_tensor_name(&info.name).ok_or_else(|| ExportError::UnknownTensor {
+                path: gguf_path.to_owned(),
+                tensor: info.name.clone(),
+                architecture: arch,
+            })?;
         let mut values = vec![0f32; info.element_count() as usize];
-        if !info.tensor_type.dequantize(gguf.tensor_bytes(info)?, &mut values) {
+        if !info
+            .tensor_type
+            .dequantize(gguf.tensor_bytes(info)?, &mut values)
+        {
             return Err(ExportError::Dequantize {
                 path: gguf_path.to_owned(),
                 tensor: info.name.clone(),
@@ -83,7 +93,8 @@ pub fn export_safetensors(gguf_path: &Path, out_dir: &Path) -> Result<(), Export
         let mut bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
         let shape: Vec<usize> = info.dims.iter().rev().map(|&d| d as usize).collect();
         if arch.permutes_query_key_rows()
-            && let Some(heads) = architecture::rotary_heads(&info.name, n_head as u32, n_head_kv as u32)
+            && let Some(heads) =
+                architecture::rotary_heads(&info.name, n_head as u32, n_head_kv as u32)
         {
             let rows = shape.first().copied().unwrap_or(1).max(1);
             let row_bytes = bytes.len() / rows;

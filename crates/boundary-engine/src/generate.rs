@@ -30,10 +30,10 @@ pub struct GenerationRequest {
     pub samples: Vec<SampleSpec>,
 }
 
-/// Which sample to draw, and its random stream's seed (see [`crate::sample_seed`]).
+/// Which sample to draw, and its random stream's seed (`boundary_sample::sample_seed`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SampleSpec {
-    pub index: u64,
+    pub index: u32,
     pub seed: u64,
 }
 
@@ -65,7 +65,7 @@ impl FinishReason {
 pub struct Completion {
     /// Position of the request in the slice given to [`generate`].
     pub request: usize,
-    pub sample_index: u64,
+    pub sample_index: u32,
     /// Generated text, without the end-of-generation token or stop string that ended it.
     pub text: String,
     /// Every generated token, including the one that ended the sample.
@@ -252,7 +252,7 @@ struct RequestState {
 struct ActiveSample {
     sequence: i32,
     request: usize,
-    sample_index: u64,
+    sample_index: u32,
     prompt_len: usize,
     rng: ChaCha8Rng,
     tokens: Vec<u32>,
@@ -300,10 +300,12 @@ impl Run<'_, '_> {
     ) -> Result<(), GenerateError<E>> {
         loop {
             self.admit(on_event)?;
-            if self.active.is_empty() {
+            if !self.active.is_empty() {
+                self.step(on_event)?;
+            } else if self.next_request >= self.requests.len() {
                 return Ok(());
             }
-            self.step(on_event)?;
+            // Otherwise every admitted sample ended on its first token: admit more.
         }
     }
 
@@ -381,6 +383,8 @@ impl Run<'_, '_> {
         let sampling_started = Instant::now();
         let mut sampler = TokenSampler::default();
         let mut finished = Vec::new();
+        let mut touched: Vec<usize> = admitted.iter().map(|(s, _)| s.request).collect();
+        touched.dedup();
         for (mut sample, _) in admitted {
             let state = &self.states[sample.request];
             let Some(logits) = state.prompt_logits.as_deref() else {
@@ -397,9 +401,9 @@ impl Run<'_, '_> {
             }
         }
         // Drop prompt logits nobody will need again.
-        for (index, request) in self.requests.iter().enumerate().take(self.next_request + 1) {
-            if self.states[index].started == request.samples.len() {
-                self.states[index].prompt_logits = None;
+        for request in touched {
+            if self.states[request].started == self.requests[request].samples.len() {
+                self.states[request].prompt_logits = None;
             }
         }
         self.stats.sampling_time += sampling_started.elapsed();
@@ -414,7 +418,8 @@ impl Run<'_, '_> {
     fn prefill(&mut self, prefills: &[(usize, i32)]) -> Result<(), EngineError> {
         let started = Instant::now();
         // (request, sequence, next prompt position to feed)
-        let mut pending: Vec<(usize, i32, usize)> = prefills.iter().map(|&(r, s)| (r, s, 0)).collect();
+        let mut pending: Vec<(usize, i32, usize)> =
+            prefills.iter().map(|&(r, s)| (r, s, 0)).collect();
         while !pending.is_empty() {
             self.batch.clear();
             let mut last_rows: Vec<(usize, i32)> = Vec::new();
@@ -424,7 +429,13 @@ impl Run<'_, '_> {
                 let take = (prompt.len() - *fed).min(room);
                 for position in *fed..*fed + take {
                     let is_last = position + 1 == prompt.len();
-                    add(&mut self.batch, prompt[position], position as i32, *sequence, is_last)?;
+                    add(
+                        &mut self.batch,
+                        prompt[position],
+                        position as i32,
+                        *sequence,
+                        is_last,
+                    )?;
                     if is_last {
                         last_rows.push((*request, self.batch.n_tokens() - 1));
                     }
@@ -450,20 +461,29 @@ impl Run<'_, '_> {
     }
 
     /// Gives sequence `to` the cache of sequence `from`, cut to the first `keep` positions.
-    fn copy_sequence(&mut self, from: i32, to: i32, keep: Option<usize>) -> Result<(), EngineError> {
+    fn copy_sequence(
+        &mut self,
+        from: i32,
+        to: i32,
+        keep: Option<usize>,
+    ) -> Result<(), EngineError> {
         // Between separate KV streams llama.cpp copies whole streams only (a partial range
         // aborts the process), so copy everything and then drop the sibling's own tokens.
         self.ctx
             .copy_kv_cache_seq(from, to, None, None)
             .map_err(|e| EngineError::backend("copy a KV cache", e))?;
         if let Some(keep) = keep {
-            let keep = u32::try_from(keep).map_err(|e| EngineError::backend("copy a KV cache", e))?;
+            let keep =
+                u32::try_from(keep).map_err(|e| EngineError::backend("copy a KV cache", e))?;
             let removed = self
                 .ctx
                 .clear_kv_cache_seq(Some(to as u32), Some(keep), None)
                 .map_err(|e| EngineError::backend("trim a KV cache", e))?;
             if !removed {
-                return Err(EngineError::backend("trim a KV cache", take_recent_problems()));
+                return Err(EngineError::backend(
+                    "trim a KV cache",
+                    take_recent_problems(),
+                ));
             }
         }
         Ok(())
@@ -478,7 +498,13 @@ impl Run<'_, '_> {
         self.batch.clear();
         for sample in &self.active {
             let token = *sample.tokens.last().unwrap_or(&0);
-            add(&mut self.batch, token, sample.last_position(), sample.sequence, true)?;
+            add(
+                &mut self.batch,
+                token,
+                sample.last_position(),
+                sample.sequence,
+                true,
+            )?;
         }
         self.decode("decode a step")?;
         self.stats.decode_time += started.elapsed();
@@ -579,7 +605,13 @@ impl Run<'_, '_> {
     }
 }
 
-fn add(batch: &mut LlamaBatch, token: u32, position: i32, sequence: i32, logits: bool) -> Result<(), EngineError> {
+fn add(
+    batch: &mut LlamaBatch,
+    token: u32,
+    position: i32,
+    sequence: i32,
+    logits: bool,
+) -> Result<(), EngineError> {
     batch
         .add(LlamaToken::new(token as i32), position, &[sequence], logits)
         .map_err(|e| EngineError::backend("fill a batch", e))

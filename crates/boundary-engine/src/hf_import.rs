@@ -148,7 +148,9 @@ pub fn convert(dir: &Path, out: &Path) -> Result<(), ImportError> {
 
     let n_head = config.num_attention_heads;
     let n_head_kv = config.num_key_value_heads.unwrap_or(n_head);
-    let head_dim = config.head_dim.unwrap_or(config.hidden_size / n_head.max(1));
+    let head_dim = config
+        .head_dim
+        .unwrap_or(config.hidden_size / n_head.max(1));
     let mut writer = GgufWriter::new();
     let name = arch.gguf_name();
     let key = |suffix: &str| format!("{name}.{suffix}");
@@ -167,8 +169,14 @@ pub fn convert(dir: &Path, out: &Path) -> Result<(), ImportError> {
     writer.set(&key("attention.key_length"), head_dim);
     writer.set(&key("attention.value_length"), head_dim);
     writer.set(&key("rope.dimension_count"), head_dim);
-    writer.set(&key("attention.layer_norm_rms_epsilon"), config.rms_norm_eps);
-    writer.set(&key("rope.freq_base"), config.rope_theta.unwrap_or(10_000.0));
+    writer.set(
+        &key("attention.layer_norm_rms_epsilon"),
+        config.rms_norm_eps,
+    );
+    writer.set(
+        &key("rope.freq_base"),
+        config.rope_theta.unwrap_or(10_000.0),
+    );
     writer.set(&key("vocab_size"), config.vocab_size);
     // The engine tokenizes with tokenizer.json; llama.cpp only needs the vocabulary size.
     writer.set("tokenizer.ggml.model", "none");
@@ -192,7 +200,12 @@ pub fn convert(dir: &Path, out: &Path) -> Result<(), ImportError> {
         let bytes: Vec<u8> = factors.iter().flat_map(|f| f.to_le_bytes()).collect();
         let dims = [factors.len() as u64];
         writer
-            .add_tensor("rope_freqs.weight", &dims, TensorType::F32, TensorData::Owned(bytes))
+            .add_tensor(
+                "rope_freqs.weight",
+                &dims,
+                TensorType::F32,
+                TensorData::Owned(bytes),
+            )
             .map_err(ImportError::Write)?;
     }
 
@@ -231,7 +244,11 @@ pub fn convert(dir: &Path, out: &Path) -> Result<(), ImportError> {
             Some(heads) if arch.permutes_query_key_rows() => {
                 let rows = view.shape().first().copied().unwrap_or(1).max(1);
                 let row_bytes = view.data().len() / rows;
-                TensorData::Owned(architecture::halves_to_pairs(view.data(), heads as usize, row_bytes))
+                TensorData::Owned(architecture::halves_to_pairs(
+                    view.data(),
+                    heads as usize,
+                    row_bytes,
+                ))
             }
             _ => TensorData::Borrowed(view.data()),
         };

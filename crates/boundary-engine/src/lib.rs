@@ -8,8 +8,9 @@
 //! of a continuation after a prompt).
 //!
 //! Main types: [`Model`] (load, tokenizer, chat template), [`generate`] with
-//! [`GenerationRequest`] and [`SamplingParams`], [`score`] with [`ScoreRequest`],
-//! [`export_safetensors`] (GGUF to an f32 safetensors directory).
+//! [`GenerationRequest`] and [`SamplingParams`], [`run_plan`] (a `boundary-sample` plan into
+//! the store), [`score`] with [`ScoreRequest`], [`export_safetensors`] (GGUF to an f32
+//! safetensors directory).
 //!
 //! # Why llama.cpp
 //! The arithmetic runs in llama.cpp (through the `llama-cpp-2` crate, built from source); the
@@ -24,7 +25,7 @@
 //!
 //! # Reproducibility
 //! Every sample has its own random stream, seeded from (run seed, problem id, sample index)
-//! by [`sample_seed`]; flash attention is off by default because it moves log-probabilities by
+//! by `boundary_sample::sample_seed`; flash attention is off by default because it moves log-probabilities by
 //! up to 0.2 nats; chat templates get no clock (`strftime_now` is not defined).
 
 mod architecture;
@@ -32,12 +33,13 @@ mod backend;
 mod chat_template;
 mod error;
 mod export;
-pub mod gguf;
 mod generate;
+pub mod gguf;
 mod hf_import;
 mod model;
 mod sampling;
 mod score;
+mod store_run;
 mod tokenizer;
 
 pub use architecture::Architecture;
@@ -50,8 +52,9 @@ pub use generate::{
 };
 pub use hf_import::{ImportError, convert as convert_safetensors_to_gguf};
 pub use model::{Model, ModelFormat, ModelInfo, ModelOptions};
-pub use sampling::{SamplingError, SamplingParams, StopStrings, TokenSampler, sample_rng, sample_seed};
+pub use sampling::{SamplingError, SamplingParams, StopStrings, TokenSampler, sample_rng};
 pub use score::{
     ContinuationScore, ScoreConfig, ScoreError, ScoreRequest, ScoreStats, all_logits, score,
 };
+pub use store_run::{RunError, RunProgress, RunSummary, prompt_tokens, run_plan};
 pub use tokenizer::{SpecialTokens, Tokenizer, TokenizerError};

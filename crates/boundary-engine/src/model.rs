@@ -10,16 +10,16 @@ use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::model::params::LlamaModelParams;
 use serde_json::Value as Json;
 
+use crate::EngineError;
 use crate::architecture::Architecture;
 use crate::backend::{backend, clear_recent_problems, take_recent_problems};
 use crate::chat_template::{ChatTemplate, RenderOptions};
 use crate::gguf::GgufFile;
 use crate::hf_import;
 use crate::tokenizer::{Tokenizer, hf_chat_template};
-use crate::EngineError;
 
 /// How to load and run a model.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ModelOptions {
     /// Threads for llama.cpp's kernels; 0 means one per available core.
     pub threads: usize,
@@ -29,16 +29,6 @@ pub struct ModelOptions {
     /// Directory for safetensors models converted to GGUF while loading (the file is deleted
     /// once llama.cpp has it mapped). `None` means the system temp directory.
     pub conversion_dir: Option<PathBuf>,
-}
-
-impl Default for ModelOptions {
-    fn default() -> Self {
-        Self {
-            threads: 0,
-            flash_attention: false,
-            conversion_dir: None,
-        }
-    }
 }
 
 /// Where a model came from.
@@ -93,7 +83,9 @@ pub struct Model {
 
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Model").field("info", &self.info).finish_non_exhaustive()
+        f.debug_struct("Model")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
     }
 }
 
@@ -115,9 +107,10 @@ impl Model {
             let template = hf_chat_template(path)?;
             let gguf = GgufFile::open(&converted)?;
             let architecture = architecture_of(&gguf, path)?;
-            let name = path
-                .file_name()
-                .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+            let name = path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
             // llama.cpp maps the file; deleting the path when `converted` drops keeps the mapping.
             let source = Source {
                 path,
@@ -131,7 +124,9 @@ impl Model {
             let gguf = GgufFile::open(path)?;
             let architecture = architecture_of(&gguf, path)?;
             let tokenizer = Tokenizer::from_gguf(&gguf)?;
-            let template = gguf.optional_str("tokenizer.chat_template")?.map(str::to_owned);
+            let template = gguf
+                .optional_str("tokenizer.chat_template")?
+                .map(str::to_owned);
             let name = gguf
                 .optional_str("general.name")?
                 .map_or_else(|| path.display().to_string(), str::to_owned);
@@ -246,10 +241,17 @@ impl Model {
     }
 
     /// Renders chat messages with the model's template (ending with the assistant header).
-    pub fn render_chat(&self, messages: &[Json], options: &RenderOptions) -> Result<String, EngineError> {
-        let template = self.chat_template.as_ref().ok_or_else(|| EngineError::NoChatTemplate {
-            path: self.info.path.clone(),
-        })?;
+    pub fn render_chat(
+        &self,
+        messages: &[Json],
+        options: &RenderOptions,
+    ) -> Result<String, EngineError> {
+        let template = self
+            .chat_template
+            .as_ref()
+            .ok_or_else(|| EngineError::NoChatTemplate {
+                path: self.info.path.clone(),
+            })?;
         Ok(template.render(messages, options)?)
     }
 
@@ -283,8 +285,11 @@ impl Model {
         static CREATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
         let _creating = CREATING.lock().unwrap_or_else(|e| e.into_inner());
         clear_recent_problems();
-        self.llama
-            .new_context(backend()?, params)
-            .map_err(|e| EngineError::backend("create a context", format!("{e}: {}", take_recent_problems())))
+        self.llama.new_context(backend()?, params).map_err(|e| {
+            EngineError::backend(
+                "create a context",
+                format!("{e}: {}", take_recent_problems()),
+            )
+        })
     }
 }

@@ -117,7 +117,11 @@ pub fn score<E>(
         }
         .into());
     }
-    let slots = config.max_sequences.clamp(1, 256).min(requests.len()).min(fitting);
+    let slots = config
+        .max_sequences
+        .clamp(1, 256)
+        .min(requests.len())
+        .min(fitting);
     let batch_tokens = config.batch_tokens.max(1);
     let mut ctx = model.new_context(slots, tokens_per_sequence, batch_tokens)?;
     let mut batch = LlamaBatch::new(batch_tokens, 1);
@@ -192,7 +196,10 @@ pub fn score<E>(
         stats.processed_tokens += batch.n_tokens() as u64;
 
         let softmax_started = Instant::now();
-        let logits: Vec<&[f32]> = rows.iter().map(|&(_, _, row)| ctx.get_logits_ith(row)).collect();
+        let logits: Vec<&[f32]> = rows
+            .iter()
+            .map(|&(_, _, row)| ctx.get_logits_ith(row))
+            .collect();
         let scored: Vec<f64> = logits
             .par_iter()
             .zip(&rows)
@@ -252,7 +259,12 @@ pub fn all_logits(model: &Model, tokens: &[u32]) -> Result<Vec<Vec<f32>>, Engine
         batch.clear();
         for (offset, &token) in piece.iter().enumerate() {
             batch
-                .add(LlamaToken::new(token as i32), (start + offset) as i32, &[0], true)
+                .add(
+                    LlamaToken::new(token as i32),
+                    (start + offset) as i32,
+                    &[0],
+                    true,
+                )
                 .map_err(|e| EngineError::backend("fill a batch", e))?;
         }
         clear_recent_problems();

@@ -123,7 +123,9 @@ impl Tokenizer {
                 model: model.to_owned(),
             });
         }
-        let pre = gguf.optional_str("tokenizer.ggml.pre")?.unwrap_or("default");
+        let pre = gguf
+            .optional_str("tokenizer.ggml.pre")?
+            .unwrap_or("default");
         let rule = PreTokenizerRule::from_gguf_name(pre).ok_or_else(|| {
             TokenizerError::UnsupportedPreTokenizer {
                 path: path.to_owned(),
@@ -200,7 +202,10 @@ impl Tokenizer {
                 Some(-1) | Some(0xFFFF_FFFF) | None => Ok(None),
                 Some(id) => Err(invalid(
                     path,
-                    format!("{key} = {id} is not a token id (vocabulary has {} tokens)", tokens.len()),
+                    format!(
+                        "{key} = {id} is not a token id (vocabulary has {} tokens)",
+                        tokens.len()
+                    ),
                 )),
             }
         };
@@ -244,11 +249,10 @@ impl Tokenizer {
     /// (BOS/EOS, add_bos) and `generation_config.json` (extra end-of-generation ids) when present.
     pub fn from_hf_dir(dir: &Path) -> Result<Self, TokenizerError> {
         let path = dir.join("tokenizer.json");
-        let inner =
-            tokenizers::Tokenizer::from_file(&path).map_err(|e| TokenizerError::Load {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
+        let inner = tokenizers::Tokenizer::from_file(&path).map_err(|e| TokenizerError::Load {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
         if !matches!(inner.get_model(), ModelWrapper::BPE(_))
             || !matches!(inner.get_decoder(), Some(DecoderWrapper::ByteLevel(_)))
         {
@@ -436,22 +440,20 @@ impl PreTokenizerRule {
             .map(PreTokenizerWrapper::from)
         };
         let then_bytes = |pattern: &str| {
-            split(pattern).map(|split| {
-                Sequence::new(vec![split, byte_level_plain.into()]).into()
-            })
+            split(pattern).map(|split| Sequence::new(vec![split, byte_level_plain.into()]).into())
         };
         let built = match self {
             Self::Gpt2 => Ok(byte_level_regex.into()),
-            Self::DigitsThenGpt2 => Ok(Sequence::new(vec![
-                Digits::new(true).into(),
-                byte_level_regex.into(),
-            ])
-            .into()),
+            Self::DigitsThenGpt2 => {
+                Ok(Sequence::new(vec![Digits::new(true).into(), byte_level_regex.into()]).into())
+            }
             Self::Llama3 => then_bytes(LLAMA3_PATTERN),
             Self::Qwen2 => then_bytes(QWEN2_PATTERN),
             Self::Qwen35 => then_bytes(QWEN35_PATTERN),
         };
-        built.unwrap_or_else(|e| unreachable!("constant pre-tokenizer pattern failed to compile: {e}"))
+        built.unwrap_or_else(|e| {
+            unreachable!("constant pre-tokenizer pattern failed to compile: {e}")
+        })
     }
 }
 
@@ -581,7 +583,10 @@ fn read_generation_eos(dir: &Path) -> Result<Vec<u32>, TokenizerError> {
         Some(id) => id.as_u64().into_iter().collect(),
         None => Vec::new(),
     };
-    Ok(ids.into_iter().filter_map(|id| u32::try_from(id).ok()).collect())
+    Ok(ids
+        .into_iter()
+        .filter_map(|id| u32::try_from(id).ok())
+        .collect())
 }
 
 #[cfg(test)]
@@ -597,7 +602,8 @@ mod tests {
         assert_eq!(byte_of_char('\u{100}'), Some(0));
         assert_eq!(byte_of_char('ÿ'), Some(0xFF));
         assert_eq!(byte_of_char('\u{144}'), None);
-        let all: std::collections::BTreeSet<u8> = ('\u{21}'..='\u{143}').filter_map(byte_of_char).collect();
+        let all: std::collections::BTreeSet<u8> =
+            ('\u{21}'..='\u{143}').filter_map(byte_of_char).collect();
         assert_eq!(all.len(), 256);
     }
 

@@ -4,14 +4,15 @@ mod common;
 
 use std::path::Path;
 
+use boundary_engine::Model;
 use boundary_engine::gguf::{GgufWriter, MetadataValue, TensorData, TensorType};
-use boundary_engine::{Model, ModelOptions};
 use common::smollm2_path;
 
 /// The error message of loading `path`, with the temp directory replaced by `[TMP]`.
 fn load_error(path: &Path, temp: &Path) -> String {
-    let err = Model::load(path, &ModelOptions::default()).expect_err("loading should fail");
-    err.to_string().replace(&temp.display().to_string(), "[TMP]")
+    let err = Model::load(path, &common::options()).expect_err("loading should fail");
+    err.to_string()
+        .replace(&temp.display().to_string(), "[TMP]")
 }
 
 /// A GGUF with SmolLM2's tokenizer metadata and one tiny tensor, with `overrides` applied.
@@ -19,7 +20,8 @@ fn write_gguf(path: &Path, overrides: &[(&str, MetadataValue)]) {
     let smol = boundary_engine::gguf::GgufFile::open(&smollm2_path()).unwrap();
     let mut writer = GgufWriter::new();
     for (key, value) in smol.metadata() {
-        if key.starts_with("tokenizer.") || key.starts_with("general.") || key.starts_with("llama.") {
+        if key.starts_with("tokenizer.") || key.starts_with("general.") || key.starts_with("llama.")
+        {
             writer.set(key, value.clone());
         }
     }
@@ -27,7 +29,12 @@ fn write_gguf(path: &Path, overrides: &[(&str, MetadataValue)]) {
         writer.set(key, value.clone());
     }
     writer
-        .add_tensor("token_embd.weight", &[2], TensorType::F32, TensorData::Owned(vec![0; 8]))
+        .add_tensor(
+            "token_embd.weight",
+            &[2],
+            TensorType::F32,
+            TensorData::Owned(vec![0; 8]),
+        )
         .unwrap();
     writer.write(path).unwrap();
 }
@@ -41,14 +48,31 @@ fn messages_for_bad_model_files() {
     std::fs::write(t.join("notes.txt"), "hello").unwrap();
     let smol = std::fs::read(smollm2_path()).unwrap();
     std::fs::write(t.join("truncated.gguf"), &smol[..5000]).unwrap();
-    write_gguf(&t.join("gemma.gguf"), &[("general.architecture", "gemma2".into())]);
-    write_gguf(&t.join("falcon-pre.gguf"), &[("tokenizer.ggml.pre", "falcon".into())]);
-    write_gguf(&t.join("spm.gguf"), &[("tokenizer.ggml.model", "llama".into())]);
+    write_gguf(
+        &t.join("gemma.gguf"),
+        &[("general.architecture", "gemma2".into())],
+    );
+    write_gguf(
+        &t.join("falcon-pre.gguf"),
+        &[("tokenizer.ggml.pre", "falcon".into())],
+    );
+    write_gguf(
+        &t.join("spm.gguf"),
+        &[("tokenizer.ggml.model", "llama".into())],
+    );
 
-    let messages: Vec<String> = ["missing.gguf", "empty-dir", "notes.txt", "truncated.gguf", "gemma.gguf", "falcon-pre.gguf", "spm.gguf"]
-        .iter()
-        .map(|name| format!("{name}: {}", load_error(&t.join(name), t)))
-        .collect();
+    let messages: Vec<String> = [
+        "missing.gguf",
+        "empty-dir",
+        "notes.txt",
+        "truncated.gguf",
+        "gemma.gguf",
+        "falcon-pre.gguf",
+        "spm.gguf",
+    ]
+    .iter()
+    .map(|name| format!("{name}: {}", load_error(&t.join(name), t)))
+    .collect();
     insta::assert_snapshot!(messages.join("\n"));
 }
 
@@ -79,12 +103,17 @@ fn messages_for_bad_safetensors_directories() {
     let exported = t.join("smol");
     boundary_engine::export_safetensors(&smollm2_path(), &exported).unwrap();
     let config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(exported.join("config.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(exported.join("config.json")).unwrap())
+            .unwrap();
 
     // A directory of another architecture: same files, another model_type.
     let gemma = t.join("gemma");
     std::fs::create_dir(&gemma).unwrap();
-    for file in ["tokenizer.json", "tokenizer_config.json", "model.safetensors"] {
+    for file in [
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "model.safetensors",
+    ] {
         std::fs::hard_link(exported.join(file), gemma.join(file)).unwrap();
     }
     let mut gemma_config = config.clone();
@@ -99,12 +128,22 @@ fn messages_for_bad_safetensors_directories() {
     }
     std::fs::write(broken.join("config.json"), "{\"model_type\": \"llama\",").unwrap();
 
-    // No tokenizer.json.
+    // Weights and config but no tokenizer.json.
     let no_tokenizer = t.join("no-tokenizer");
     std::fs::create_dir(&no_tokenizer).unwrap();
     std::fs::write(no_tokenizer.join("config.json"), config.to_string()).unwrap();
+    std::fs::hard_link(
+        exported.join("model.safetensors"),
+        no_tokenizer.join("model.safetensors"),
+    )
+    .unwrap();
 
-    let messages: Vec<String> = ["gemma", "broken", "no-tokenizer"]
+    // Config only.
+    let no_weights = t.join("no-weights");
+    std::fs::create_dir(&no_weights).unwrap();
+    std::fs::write(no_weights.join("config.json"), config.to_string()).unwrap();
+
+    let messages: Vec<String> = ["gemma", "broken", "no-tokenizer", "no-weights"]
         .iter()
         .map(|name| format!("{name}: {}", load_error(&t.join(name), t)))
         .collect();

@@ -9,20 +9,27 @@ use std::convert::Infallible;
 use boundary_engine::{
     Completion, EngineError, FinishReason, GenerateError, GenerationConfig, GenerationEvent,
     GenerationRequest, GenerationStats, RenderOptions, SampleSpec, SamplingParams, generate,
-    sample_seed,
 };
+use boundary_sample::sample_seed;
 use common::smollm2;
 use serde_json::json;
 
 fn chat_prompt(question: &str) -> Vec<u32> {
     let model = smollm2();
     let text = model
-        .render_chat(&[json!({"role": "user", "content": question})], &RenderOptions::default())
+        .render_chat(
+            &[json!({"role": "user", "content": question})],
+            &RenderOptions::default(),
+        )
         .unwrap();
     model.tokenizer().encode_prompt(&text).unwrap()
 }
 
-fn request(problem: &str, question: &str, indices: impl IntoIterator<Item = u64>) -> GenerationRequest {
+fn request(
+    problem: &str,
+    question: &str,
+    indices: impl IntoIterator<Item = u32>,
+) -> GenerationRequest {
     GenerationRequest {
         prompt: chat_prompt(question),
         samples: indices
@@ -49,7 +56,7 @@ fn run(
     requests: &[GenerationRequest],
     params: &SamplingParams,
     max_sequences: usize,
-) -> (BTreeMap<(usize, u64), Completion>, GenerationStats) {
+) -> (BTreeMap<(usize, u32), Completion>, GenerationStats) {
     let config = GenerationConfig {
         max_sequences,
         ..GenerationConfig::default()
@@ -57,7 +64,10 @@ fn run(
     let mut completions = BTreeMap::new();
     let stats = generate(smollm2(), requests, params, &config, |event| {
         if let GenerationEvent::Completed(c) = event {
-            assert!(completions.insert((c.request, c.sample_index), c).is_none(), "duplicate sample");
+            assert!(
+                completions.insert((c.request, c.sample_index), c).is_none(),
+                "duplicate sample"
+            );
         }
         Ok::<_, Infallible>(())
     })
@@ -82,13 +92,21 @@ fn samples_do_not_depend_on_batching_or_resume() {
     let (alone, _) = run(&requests, &p, 1);
     assert_eq!(batched, alone);
     // A resumed run asks only for the missing samples and gets the same ones.
-    let resumed_requests = [request("q/0", "What is 12 times 7?", [1, 3]), request("q/1", "Name a prime number larger than 20.", [2])];
+    let resumed_requests = [
+        request("q/0", "What is 12 times 7?", [1, 3]),
+        request("q/1", "Name a prime number larger than 20.", [2]),
+    ];
     let (resumed, _) = run(&resumed_requests, &p, 8);
     for ((r, index), completion) in &resumed {
-        assert_eq!(completion.token_ids, batched[&(*r, *index)].token_ids, "request {r} sample {index}");
+        assert_eq!(
+            completion.token_ids,
+            batched[&(*r, *index)].token_ids,
+            "request {r} sample {index}"
+        );
     }
     // Different samples of one prompt differ (the streams are independent).
-    let distinct: std::collections::BTreeSet<&Vec<u32>> = batched.values().map(|c| &c.token_ids).collect();
+    let distinct: std::collections::BTreeSet<&Vec<u32>> =
+        batched.values().map(|c| &c.token_ids).collect();
     assert!(distinct.len() >= 5, "{distinct:?}");
 }
 
@@ -129,7 +147,15 @@ fn stops_at_end_of_generation_strings_and_tokens() {
         temperature: 0.0,
         ..params(200)
     };
-    let (completions, _) = run(&[request("s", "What is the capital of France? Answer in one word.", [0])], &greedy, 4);
+    let (completions, _) = run(
+        &[request(
+            "s",
+            "What is the capital of France? Answer in one word.",
+            [0],
+        )],
+        &greedy,
+        4,
+    );
     let answer = &completions[&(0, 0)];
     assert_eq!(answer.finish_reason, FinishReason::EndOfGeneration);
     assert_eq!(answer.token_ids.last(), Some(&end_of_turn[0]));
@@ -141,10 +167,25 @@ fn stops_at_end_of_generation_strings_and_tokens() {
         stop: vec!["aris".to_owned()],
         ..greedy.clone()
     };
-    let (completions, _) = run(&[request("s", "What is the capital of France? Answer in one word.", [0])], &stop_at_paris, 4);
+    let (completions, _) = run(
+        &[request(
+            "s",
+            "What is the capital of France? Answer in one word.",
+            [0],
+        )],
+        &stop_at_paris,
+        4,
+    );
     let cut = &completions[&(0, 0)];
-    assert_eq!(cut.finish_reason, FinishReason::StopString("aris".to_owned()));
-    assert!(answer.text.starts_with(&cut.text) && cut.text.ends_with('P'), "{:?}", cut.text);
+    assert_eq!(
+        cut.finish_reason,
+        FinishReason::StopString("aris".to_owned())
+    );
+    assert!(
+        answer.text.starts_with(&cut.text) && cut.text.ends_with('P'),
+        "{:?}",
+        cut.text
+    );
 
     // A stop token ends the sample on that token.
     let first = answer.token_ids[0];
@@ -152,7 +193,15 @@ fn stops_at_end_of_generation_strings_and_tokens() {
         stop_token_ids: vec![first],
         ..greedy
     };
-    let (completions, _) = run(&[request("s", "What is the capital of France? Answer in one word.", [0])], &stop_token, 4);
+    let (completions, _) = run(
+        &[request(
+            "s",
+            "What is the capital of France? Answer in one word.",
+            [0],
+        )],
+        &stop_token,
+        4,
+    );
     let stopped = &completions[&(0, 0)];
     assert_eq!(stopped.finish_reason, FinishReason::StopToken(first));
     assert_eq!(stopped.token_ids, [first]);
@@ -182,17 +231,26 @@ fn finished_samples_are_reported_as_they_finish() {
     .unwrap();
     let first_done = events.iter().position(|e| e.starts_with("done")).unwrap();
     let last_step = events.iter().rposition(|e| e == "step").unwrap();
-    assert!(first_done < last_step, "samples were held back until the end: {events:?}");
+    assert!(
+        first_done < last_step,
+        "samples were held back until the end: {events:?}"
+    );
     assert_eq!(events.iter().filter(|e| e.starts_with("done")).count(), 10);
 }
 
 #[test]
 fn handler_errors_stop_the_run() {
     let requests = [request("h", "Hello", 0..4)];
-    let err = generate(smollm2(), &requests, &params(8), &GenerationConfig::default(), |event| match event {
-        GenerationEvent::Completed(_) => Err("disk full"),
-        GenerationEvent::Progress(_) => Ok(()),
-    })
+    let err = generate(
+        smollm2(),
+        &requests,
+        &params(8),
+        &GenerationConfig::default(),
+        |event| match event {
+            GenerationEvent::Completed(_) => Err("disk full"),
+            GenerationEvent::Progress(_) => Ok(()),
+        },
+    )
     .unwrap_err();
     assert!(matches!(err, GenerateError::Handler("disk full")), "{err}");
 }
@@ -204,21 +262,54 @@ fn prompts_that_cannot_fit_are_rejected_up_front() {
         prompt: vec![100; context - 10],
         samples: vec![SampleSpec { index: 0, seed: 1 }],
     };
-    let err = generate(smollm2(), &[request("a", "hi", [0]), long], &params(20), &GenerationConfig::default(), |_| Ok::<_, Infallible>(())).unwrap_err();
+    let err = generate(
+        smollm2(),
+        &[request("a", "hi", [0]), long],
+        &params(20),
+        &GenerationConfig::default(),
+        |_| Ok::<_, Infallible>(()),
+    )
+    .unwrap_err();
     assert!(
-        matches!(err, GenerateError::Engine(EngineError::ContextOverflow { request: 1, .. })),
+        matches!(
+            err,
+            GenerateError::Engine(EngineError::ContextOverflow { request: 1, .. })
+        ),
         "{err}"
     );
     let empty = GenerationRequest {
         prompt: Vec::new(),
         samples: vec![SampleSpec { index: 0, seed: 1 }],
     };
-    let err = generate(smollm2(), &[empty], &params(20), &GenerationConfig::default(), |_| Ok::<_, Infallible>(())).unwrap_err();
-    assert!(matches!(err, GenerateError::Engine(EngineError::EmptyPrompt { request: 0 })), "{err}");
+    let err = generate(
+        smollm2(),
+        &[empty],
+        &params(20),
+        &GenerationConfig::default(),
+        |_| Ok::<_, Infallible>(()),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            GenerateError::Engine(EngineError::EmptyPrompt { request: 0 })
+        ),
+        "{err}"
+    );
     let tiny_budget = GenerationConfig {
         kv_budget_bytes: 1024,
         ..GenerationConfig::default()
     };
-    let err = generate(smollm2(), &[request("a", "hi", [0])], &params(20), &tiny_budget, |_| Ok::<_, Infallible>(())).unwrap_err();
-    assert!(matches!(err, GenerateError::Engine(EngineError::KvBudget { .. })), "{err}");
+    let err = generate(
+        smollm2(),
+        &[request("a", "hi", [0])],
+        &params(20),
+        &tiny_budget,
+        |_| Ok::<_, Infallible>(()),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, GenerateError::Engine(EngineError::KvBudget { .. })),
+        "{err}"
+    );
 }

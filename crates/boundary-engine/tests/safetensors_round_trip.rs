@@ -6,7 +6,9 @@ mod common;
 use std::path::Path;
 
 use boundary_engine::gguf::{GgufFile, GgufWriter, TensorData, TensorType};
-use boundary_engine::{Model, ModelFormat, ModelOptions, RenderOptions, all_logits, export_safetensors};
+use boundary_engine::{
+    Model, ModelFormat, ModelOptions, RenderOptions, all_logits, export_safetensors,
+};
 use common::{reference_texts, smollm2, smollm2_path};
 use serde_json::json;
 
@@ -21,9 +23,19 @@ fn write_dequantized_gguf(src: &Path, out: &Path) {
     }
     for info in gguf.tensors() {
         let mut values = vec![0f32; info.element_count() as usize];
-        assert!(info.tensor_type.dequantize(gguf.tensor_bytes(info).unwrap(), &mut values));
+        assert!(
+            info.tensor_type
+                .dequantize(gguf.tensor_bytes(info).unwrap(), &mut values)
+        );
         let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        writer.add_tensor(&info.name, &info.dims, TensorType::F32, TensorData::Owned(bytes)).unwrap();
+        writer
+            .add_tensor(
+                &info.name,
+                &info.dims,
+                TensorType::F32,
+                TensorData::Owned(bytes),
+            )
+            .unwrap();
     }
     writer.write(out).unwrap();
 }
@@ -37,7 +49,13 @@ fn max_abs_diff(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
 }
 
 fn argmax(row: &[f32]) -> usize {
-    row.iter().enumerate().fold((0, f32::NEG_INFINITY), |b, (i, &l)| if l > b.1 { (i, l) } else { b }).0
+    row.iter()
+        .enumerate()
+        .fold(
+            (0, f32::NEG_INFINITY),
+            |b, (i, &l)| if l > b.1 { (i, l) } else { b },
+        )
+        .0
 }
 
 #[test]
@@ -45,12 +63,18 @@ fn exported_safetensors_directory_computes_the_gguf_logits() {
     let temp = tempfile::tempdir().unwrap();
     let dir = temp.path().join("SmolLM2-135M-Instruct-f32");
     export_safetensors(&smollm2_path(), &dir).unwrap();
-    for file in ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "generation_config.json"] {
+    for file in [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "generation_config.json",
+    ] {
         assert!(dir.join(file).is_file(), "{file} missing");
     }
     let options = ModelOptions {
         conversion_dir: Some(temp.path().to_owned()),
-        ..ModelOptions::default()
+        ..common::options()
     };
     let from_dir = Model::load(&dir, &options).unwrap();
     assert_eq!(from_dir.info().format, ModelFormat::Safetensors);
@@ -58,20 +82,37 @@ fn exported_safetensors_directory_computes_the_gguf_logits() {
     // The converted GGUF is deleted once loaded.
     let leftovers: Vec<_> = std::fs::read_dir(temp.path())
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "gguf"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "gguf")
+        })
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 
     // tokenizer.json and tokenizer_config.json carry the same tokenizer, specials and template.
     let gguf_tokenizer = smollm2().tokenizer();
-    assert_eq!(from_dir.tokenizer().special_tokens(), gguf_tokenizer.special_tokens());
+    assert_eq!(
+        from_dir.tokenizer().special_tokens(),
+        gguf_tokenizer.special_tokens()
+    );
     for text in reference_texts().iter().take(200) {
-        assert_eq!(from_dir.tokenizer().encode(text).unwrap(), gguf_tokenizer.encode(text).unwrap(), "{text:?}");
+        assert_eq!(
+            from_dir.tokenizer().encode(text).unwrap(),
+            gguf_tokenizer.encode(text).unwrap(),
+            "{text:?}"
+        );
     }
     let messages = [json!({"role": "user", "content": "Hi"})];
     assert_eq!(
-        from_dir.render_chat(&messages, &RenderOptions::default()).unwrap(),
-        smollm2().render_chat(&messages, &RenderOptions::default()).unwrap()
+        from_dir
+            .render_chat(&messages, &RenderOptions::default())
+            .unwrap(),
+        smollm2()
+            .render_chat(&messages, &RenderOptions::default())
+            .unwrap()
     );
 
     let prompts = [
@@ -82,7 +123,7 @@ fn exported_safetensors_directory_computes_the_gguf_logits() {
     // conversion (names, shapes, Llama's query/key row order) must reproduce it exactly.
     let dequantized_path = temp.path().join("dequantized.gguf");
     write_dequantized_gguf(&smollm2_path(), &dequantized_path);
-    let dequantized = Model::load(&dequantized_path, &ModelOptions::default()).unwrap();
+    let dequantized = Model::load(&dequantized_path, &common::options()).unwrap();
     for prompt in prompts {
         let tokens = gguf_tokenizer.encode(prompt).unwrap();
         let ours = all_logits(&from_dir, &tokens).unwrap();
@@ -93,12 +134,20 @@ fn exported_safetensors_directory_computes_the_gguf_logits() {
         // Against the Q4_1 original, the only difference is that llama.cpp rounds activations
         // to 8 bits when it multiplies them with quantized weights.
         let quantized = all_logits(smollm2(), &tokens).unwrap();
-        let same_top1 = ours.iter().zip(&quantized).filter(|(a, b)| argmax(a) == argmax(b)).count();
+        let same_top1 = ours
+            .iter()
+            .zip(&quantized)
+            .filter(|(a, b)| argmax(a) == argmax(b))
+            .count();
         eprintln!(
             "{prompt:?}: f32 vs Q4_1 max |logit diff| {:.3}, top-1 identical {same_top1}/{}",
             max_abs_diff(&ours, &quantized),
             ours.len()
         );
-        assert!(same_top1 * 10 >= ours.len() * 9, "{same_top1}/{}", ours.len());
+        assert!(
+            same_top1 * 10 >= ours.len() * 9,
+            "{same_top1}/{}",
+            ours.len()
+        );
     }
 }

@@ -35,7 +35,9 @@ pub enum GgufError {
     NotGguf { path: PathBuf },
     #[error("{path} is GGUF version {version}; only versions 2 and 3 are supported")]
     UnsupportedVersion { path: PathBuf, version: u32 },
-    #[error("{path} is truncated or corrupt: {what} at byte {offset} runs past the end of the file")]
+    #[error(
+        "{path} is truncated or corrupt: {what} at byte {offset} runs past the end of the file"
+    )]
     Truncated {
         path: PathBuf,
         what: String,

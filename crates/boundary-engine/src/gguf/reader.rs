@@ -397,7 +397,9 @@ impl<'a> Cursor<'a> {
             .try_fold(1u64, |acc, &d| acc.checked_mul(d))
             .is_none()
         {
-            return Err(self.corrupt(format!("tensor `{name}` has dimensions {dims:?} that overflow")));
+            return Err(self.corrupt(format!(
+                "tensor `{name}` has dimensions {dims:?} that overflow"
+            )));
         }
         let type_id = self.u32(&what)?;
         let tensor_type =

@@ -57,18 +57,30 @@ impl TensorType {
     /// blocks (such a tensor is corrupt).
     pub fn bytes_for(self, elements: u64) -> Option<u64> {
         let block = self.block_size();
-        (elements % block == 0).then(|| elements / block * self.block_bytes())
+        elements
+            .is_multiple_of(block)
+            .then(|| elements / block * self.block_bytes())
     }
 
     /// Whether ggml can convert this type to f32 (every weight type can; index types cannot).
     pub fn can_dequantize(self) -> bool {
-        self.traits().to_float.is_some()
+        self == Self::F32 || self.traits().to_float.is_some()
     }
 
     /// Converts `data` (exactly `out.len()` elements of this type) to f32.
     ///
     /// Returns `false` when the type has no conversion or the sizes do not match.
     pub fn dequantize(self, data: &[u8], out: &mut [f32]) -> bool {
+        if self == Self::F32 {
+            // ggml has no conversion for the type it converts to: copy.
+            if data.len() != out.len() * 4 {
+                return false;
+            }
+            for (value, bytes) in out.iter_mut().zip(data.chunks_exact(4)) {
+                *value = f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+            }
+            return true;
+        }
         let Some(to_float) = self.traits().to_float else {
             return false;
         };
@@ -121,5 +133,13 @@ mod tests {
         assert!(TensorType::F16.dequantize(&halves, &mut out));
         assert_eq!(out, [1.5, -2.0, 0.25]);
         assert!(!TensorType::F16.dequantize(&halves[..4], &mut out));
+        let floats: Vec<u8> = [1.5f32, -2.0, 0.25]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let mut out = [0.0f32; 3];
+        assert!(TensorType::F32.dequantize(&floats, &mut out));
+        assert_eq!(out, [1.5, -2.0, 0.25]);
+        assert!(!TensorType::F32.dequantize(&floats[..8], &mut out));
     }
 }

@@ -88,7 +88,11 @@ impl<'a> GgufWriter<'a> {
             written: 0,
         };
         self.write_to(&mut out).map_err(io)?;
-        out.inner.into_inner().map_err(|e| io(e.into_error()))?.sync_all().map_err(io)
+        out.inner
+            .into_inner()
+            .map_err(|e| io(e.into_error()))?
+            .sync_all()
+            .map_err(io)
     }
 
     fn write_to<W: Write>(&self, out: &mut CountingWriter<W>) -> std::io::Result<()> {
@@ -110,7 +114,8 @@ impl<'a> GgufWriter<'a> {
             }
             out.put(&tensor.tensor_type.id().to_le_bytes())?;
             out.put(&offset.to_le_bytes())?;
-            offset = (offset + tensor.data.bytes().len() as u64).next_multiple_of(DEFAULT_ALIGNMENT);
+            offset =
+                (offset + tensor.data.bytes().len() as u64).next_multiple_of(DEFAULT_ALIGNMENT);
         }
         out.pad_to(DEFAULT_ALIGNMENT)?;
         for tensor in &self.tensors {
@@ -186,10 +191,20 @@ mod tests {
             MetadataValue::Array(vec!["a".into(), "b c".into()]),
         );
         writer
-            .add_tensor("w", &[3, 2], TensorType::F32, TensorData::Borrowed(&weights))
+            .add_tensor(
+                "w",
+                &[3, 2],
+                TensorType::F32,
+                TensorData::Borrowed(&weights),
+            )
             .unwrap();
         writer
-            .add_tensor("v", &[1], TensorType::F32, TensorData::Owned(7f32.to_le_bytes().to_vec()))
+            .add_tensor(
+                "v",
+                &[1],
+                TensorType::F32,
+                TensorData::Owned(7f32.to_le_bytes().to_vec()),
+            )
             .unwrap();
         writer.write(&path).unwrap();
 

@@ -12,13 +12,18 @@ use boundary_engine::{Model, ModelOptions};
 pub fn cache_dir() -> PathBuf {
     match std::env::var_os("BOUNDARY_CACHE") {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(std::env::var_os("HOME").expect("HOME is not set")).join(".cache/boundary"),
+        None => PathBuf::from(std::env::var_os("HOME").expect("HOME is not set"))
+            .join(".cache/boundary"),
     }
 }
 
 pub fn smollm2_path() -> PathBuf {
     let path = cache_dir().join("models/SmolLM2-135M-Instruct.Q4_1.gguf");
-    assert!(path.is_file(), "{} is missing: run scripts/setup/model.sh", path.display());
+    assert!(
+        path.is_file(),
+        "{} is missing: run scripts/setup/model.sh",
+        path.display()
+    );
     path
 }
 
@@ -32,10 +37,23 @@ pub fn test_data_dir() -> PathBuf {
     dir
 }
 
+/// Model options for tests: all cores, or `BOUNDARY_THREADS` threads. (llama.cpp's threads
+/// meet at a barrier after every operation, so on a machine busy with other work one thread
+/// can be much faster than two.)
+pub fn options() -> ModelOptions {
+    ModelOptions {
+        threads: std::env::var("BOUNDARY_THREADS")
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0),
+        ..ModelOptions::default()
+    }
+}
+
 /// SmolLM2, loaded once per test binary.
 pub fn smollm2() -> &'static Model {
     static MODEL: OnceLock<Model> = OnceLock::new();
-    MODEL.get_or_init(|| Model::load(&smollm2_path(), &ModelOptions::default()).expect("loading SmolLM2"))
+    MODEL.get_or_init(|| Model::load(&smollm2_path(), &options()).expect("loading SmolLM2"))
 }
 
 /// llama.cpp's reference numbers for one model (see scripts/setup/engine_test_data.py).

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The embedded engine against llama.cpp (llama-cpp-python 0.3.36), measured side by side in one
+# go on this machine: single-stream and batched decoding (n = 16, 64), prompt processing and
+# scoring, peak memory at n = 64 x 1024 tokens, and a whole `boundary sample` run of 30 GSM8K
+# problems x 16 samples against the same samples made one after another with llama-cpp-python.
+#
+#   scripts/bench/engine.sh [OUT_DIR]        (default: target/bench-engine)
+#
+# Every measurement alternates the two engines, REPEATS times (default 3), and the raw JSON lines
+# go to OUT_DIR/results.jsonl; OUT_DIR/summary.md has the medians and ratios. Builds with
+# RUSTFLAGS="-C target-cpu=native" (llama-cpp-python is also built for the local CPU by pip);
+# set NATIVE=0 for the portable build. Takes about 30 minutes on 2 cores.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+out="${1:-$repo/target/bench-engine}"
+repeats="${REPEATS:-3}"
+cache="${BOUNDARY_CACHE:-$HOME/.cache/boundary}"
+model="$cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+python="$cache/venv-engine/bin/python"
+export BOUNDARY_THREADS="${BOUNDARY_THREADS:-2}"
+
+"$repo/scripts/setup/model.sh"
+"$repo/scripts/setup/engine-test-data.sh" >/dev/null   # provides venv-engine with llama-cpp-python
+
+target_dir="$repo/target/native"
+rustflags="-C target-cpu=native"
+if [[ "${NATIVE:-1}" == 0 ]]; then
+    target_dir="$repo/target"
+    rustflags=""
+fi
+(cd "$repo" && RUSTFLAGS="$rustflags" CARGO_TARGET_DIR="$target_dir" \
+    cargo build --release -q -p boundary-engine --example engine_bench -p boundary --bin boundary)
+ours="$target_dir/release/examples/engine_bench"
+boundary="$target_dir/release/boundary"
+
+mkdir -p "$out"
+results="$out/results.jsonl"
+: >"$results"
+measure() { # args after the model, for both engines
+    for _ in $(seq "$repeats"); do
+        "$ours" "$model" "$@" >>"$results"
+        "$python" "$here/engine_llama_cpp.py" "$model" "$@" >>"$results"
+    done
+}
+
+echo "engine bench: decoding, prompt processing, scoring ($repeats rounds each)"
+measure single 256
+measure batched 16 256
+measure batched 64 256
+measure prefill 512
+measure score 512
+echo "engine bench: peak memory, n = 64 x 1024 tokens"
+"$ours" "$model" batched 64 1024 >>"$results"
+"$python" "$here/engine_llama_cpp.py" "$model" batched 64 1024 >>"$results"
+
+echo "engine bench: 30 GSM8K problems x 16 samples, max 512 tokens"
+prompts="$here/data/gsm8k-30.jsonl"
+rm -f "$out/run.db"
+start=$(date +%s.%N)
+"$boundary" sample --model "$model" --prompts "$prompts" --n 16 --temperature 0.6 --top-p 0.95 \
+    --max-tokens 512 --seed 0 --store "$out/run.db" --threads "$BOUNDARY_THREADS" --quiet
+end=$(date +%s.%N)
+tokens=$("$python" - "$out/run.db" <<'EOF'
+import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("SELECT SUM(completion_tokens) FROM samples").fetchone()[0])
+EOF
+)
+"$python" - "$start" "$end" "$tokens" >>"$results" <<'EOF'
+import json, sys
+start, end, tokens = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+print(json.dumps({"engine": "boundary", "mode": "gsm8k-30x16", "wall_seconds": end - start,
+                  "generated_tokens": tokens, "tokens_per_second": tokens / (end - start)}))
+EOF
+"$python" "$here/engine_llama_cpp.py" "$model" sequential "$prompts" 16 512 >>"$results"
+
+"$python" "$here/engine_summary.py" "$results" | tee "$out/summary.md"

@@ -1,0 +1,47 @@
+"""Summarises scripts/bench/engine.sh's results.jsonl as a Markdown table: the median of each
+measurement per engine, and the ratio Boundary / llama.cpp."""
+
+import json
+import statistics
+import sys
+from collections import defaultdict
+
+rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+by = defaultdict(list)
+for r in rows:
+    mode = r["mode"]
+    if mode == "batched-64" and r.get("generated_tokens", 0) > 64 * 512:
+        mode = "batched-64 x 1024 (memory)"
+    if mode == "sequential":
+        mode = "gsm8k-30x16"
+    by[(mode, r["engine"])].append(r)
+
+order = ["single", "batched-16", "batched-64", "prefill", "score", "batched-64 x 1024 (memory)", "gsm8k-30x16"]
+print("| measurement | Boundary | llama.cpp | ratio |")
+print("|---|---|---|---|")
+for mode in order:
+    ours = by.get((mode, "boundary"), [])
+    theirs = by.get((mode, "llama.cpp"), []) + by.get((mode, "llama-cpp-python"), [])
+    if not ours or not theirs:
+        continue
+    if mode == "batched-64 x 1024 (memory)":
+        a, b = ours[0]["peak_rss_mib"], theirs[0]["peak_rss_mib"]
+        print(f"| {mode}: peak RSS MiB | {a} | {b} | {a / b:.2f} |")
+        continue
+    if mode == "gsm8k-30x16":
+        a, b = ours[0]["wall_seconds"], theirs[0]["wall_seconds"]
+        print(f"| {mode}: wall seconds | {a:.0f} ({ours[0]['tokens_per_second']:.0f} tok/s) "
+              f"| {b:.0f} ({theirs[0]['tokens_per_second']:.0f} tok/s) | {b / a:.2f}x faster |")
+        continue
+    a = statistics.median(r["tokens_per_second"] for r in ours)
+    b = statistics.median(r["tokens_per_second"] for r in theirs)
+    spread = lambda rs: f"{min(r['tokens_per_second'] for r in rs):.0f}-{max(r['tokens_per_second'] for r in rs):.0f}"
+    print(f"| {mode}: tokens/s (median, range) | {a:.0f} ({spread(ours)}) | {b:.0f} ({spread(theirs)}) | {a / b:.2f} |")
+single = by.get(("single", "llama.cpp"))
+if single:
+    base = statistics.median(r["tokens_per_second"] for r in single)
+    for n in (16, 64):
+        ours = by.get((f"batched-{n}", "boundary"))
+        if ours:
+            a = statistics.median(r["tokens_per_second"] for r in ours)
+            print(f"| batched-{n} vs llama.cpp single-stream | {a:.0f} | {base:.0f} | {a / base:.2f} |")
