@@ -23,6 +23,9 @@ pub const MODELS_TIMEOUT: Duration = Duration::from_secs(10);
 pub const TEST_GENERATION_TIMEOUT: Duration = Duration::from_secs(60);
 /// Tries of the test generation when it fails in a way that may pass.
 const TRANSIENT_ATTEMPTS: u32 = 5;
+/// How long a server that answers 503 (llama.cpp's server while it loads the model) is
+/// waited for.
+pub const LOADING_WAIT: Duration = Duration::from_secs(120);
 
 /// The software behind an endpoint, as far as `/v1/models` gives it away. Informational:
 /// behaviour is decided by what the probe observed, never by this name.
@@ -85,8 +88,8 @@ pub struct Capabilities {
     pub server: ServerKind,
     pub models: Vec<String>,
     pub context_length: Option<ContextLength>,
-    /// The test request asked for 2 choices; how many came back.
-    pub choices_for_two: usize,
+    /// The largest `n` one request was seen to honour (1: the server ignores `n`).
+    pub max_n: u32,
     /// The server returned `token_ids` per choice when asked.
     pub token_ids: bool,
     /// The server returned per-token log-probabilities when asked.
@@ -98,7 +101,7 @@ pub struct Capabilities {
 
 impl Capabilities {
     pub fn honours_n(&self) -> bool {
-        self.choices_for_two >= 2
+        self.max_n >= 2
     }
 
     /// How tokens per choice will be counted, and the largest `n` one request may ask for.
@@ -108,17 +111,17 @@ impl Capabilities {
     /// each and read `usage`, which is exact for a single choice.
     pub fn request_plan(&self, chunk_size: u32) -> RequestPlan {
         let (counting, max_n) = if self.token_ids {
-            (TokenCounting::TokenIds, chunk_size)
+            (TokenCounting::TokenIds, self.max_n)
         } else if !self.honours_n() {
             (TokenCounting::SingleChoiceUsage, 1)
         } else if self.logprobs {
-            (TokenCounting::Logprobs, chunk_size)
+            (TokenCounting::Logprobs, self.max_n)
         } else {
             (TokenCounting::SingleChoiceUsage, 1)
         };
         RequestPlan {
             counting,
-            max_n: max_n.max(1),
+            max_n: max_n.min(chunk_size).max(1),
         }
     }
 
@@ -129,7 +132,7 @@ impl Capabilities {
             server: ServerKind::Other("test".into()),
             models: vec!["test".into()],
             context_length: None,
-            choices_for_two: 2,
+            max_n: 16,
             token_ids: false,
             logprobs: true,
             usage_coverage: Some(1.0),
@@ -171,9 +174,9 @@ impl fmt::Display for CapabilityReport<'_> {
             None => write!(f, ", context length not reported")?,
         }
         if c.honours_n() {
-            write!(f, ", honours n")?;
+            write!(f, ", honours n up to at least {}", c.max_n)?;
         } else {
-            write!(f, ", ignores n ({} choice for n=2)", c.choices_for_two)?;
+            write!(f, ", ignores n (1 choice for n=2)")?;
         }
         match c.usage_coverage {
             Some(r) if (r - 1.0).abs() < 1e-9 => write!(f, ", usage sums choices")?,
@@ -216,30 +219,41 @@ pub enum ProbeProblem {
     Unauthorized { status: u16 },
     #[error("does not serve the model `{model}`; it serves: {}", served.join(", "))]
     ModelNotServed { model: String, served: Vec<String> },
+    #[error("is still loading after {} s (HTTP 503: {detail})", waited.as_secs())]
+    Loading { detail: String, waited: Duration },
     #[error("a one-token test request to {route} failed: {error}")]
     TestRequest { route: String, error: RequestError },
 }
 
-/// Asks an endpoint what it does. `prompt` decides the route (completions or chat);
-/// `params` are the run's settings, so a server that rejects them (an unknown
-/// `--extra-body` field, a bad stop list) fails here, before any sample is requested.
+/// What to probe an endpoint with: the run's model, a prompt of the run (it decides the
+/// route) and its settings, so that a server that rejects them (an unknown `--extra-body`
+/// field, a bad stop list) fails here, before any sample is requested.
+#[derive(Clone, Copy, Debug)]
+pub struct ProbeSettings<'a> {
+    pub model: &'a str,
+    pub prompt: &'a Prompt,
+    pub params: &'a SamplingParams,
+    /// The run's request timeout (the probe uses at most [`TEST_GENERATION_TIMEOUT`]).
+    pub timeout: Duration,
+    /// The largest `n` the run would ask for in one request.
+    pub wanted_n: u32,
+}
+
+/// Asks an endpoint what it does.
 pub async fn probe(
     transport: &Transport,
     endpoint: &EndpointConfig,
-    model: &str,
-    prompt: &Prompt,
-    params: &SamplingParams,
-    request_timeout: Duration,
+    settings: ProbeSettings<'_>,
 ) -> Result<Capabilities, ProbeError> {
     let fail = |problem| ProbeError {
         url: endpoint.url.to_string(),
         problem,
     };
     let models = list_models(transport, endpoint).await.map_err(fail)?;
-    let card = models.data.iter().find(|card| card.id == model);
+    let card = models.data.iter().find(|card| card.id == settings.model);
     let Some(card) = card else {
         return Err(fail(ProbeProblem::ModelNotServed {
-            model: model.to_owned(),
+            model: settings.model.to_owned(),
             served: models.data.iter().map(|c| format!("`{}`", c.id)).collect(),
         }));
     };
@@ -248,14 +262,23 @@ pub async fn probe(
         source: format!("/models {field}"),
     });
     let server = ServerKind::from_owned_by(card.owned_by.as_deref());
-    let timeout = request_timeout.min(TEST_GENERATION_TIMEOUT);
-    let observed = test_generation(transport, endpoint, model, prompt, params, timeout)
-        .await
-        .map_err(fail)?;
+    let tester = Tester {
+        transport,
+        endpoint,
+        settings,
+        timeout: settings.timeout.min(TEST_GENERATION_TIMEOUT),
+    };
+    let (observed, shape) = tester.test_generation().await.map_err(fail)?;
+    let max_n = if observed.honours_n() && settings.wanted_n > 2 {
+        tester.largest_n(shape).await.map_err(fail)?
+    } else {
+        observed.max_n
+    };
     Ok(Capabilities {
         server,
         models: models.data.iter().map(|c| c.id.clone()).collect(),
         context_length,
+        max_n,
         ..observed
     })
 }
@@ -272,8 +295,7 @@ async fn list_models(
             endpoint.url
         )
     };
-    let raw: Value = transport
-        .get(endpoint, "models", MODELS_TIMEOUT)
+    let raw = models_while_loading(transport, endpoint)
         .await
         .map_err(|error| match error {
             RequestError::Connect { detail } => ProbeProblem::Unreachable { detail },
@@ -284,6 +306,12 @@ async fn list_models(
             RequestError::Status { status, .. } if status == 401 || status == 403 => {
                 ProbeProblem::Unauthorized { status }
             }
+            RequestError::Status {
+                status: 503, body, ..
+            } => ProbeProblem::Loading {
+                detail: body,
+                waited: LOADING_WAIT,
+            },
             RequestError::Status { status, body, .. } => ProbeProblem::NotOpenAi {
                 detail: format!("GET /models answered HTTP {status} ({body})"),
                 hint: hint.clone(),
@@ -306,52 +334,102 @@ async fn list_models(
     })
 }
 
-/// One request for two choices of one token, asking for token ids and log-probabilities.
-/// Servers that reject those fields are asked again without them; transient failures (a
-/// 5xx, a dropped connection, a garbled body) are retried a few times, so a flaky server
-/// does not fail the start, while a refused connection or a 404 fails it at once.
-async fn test_generation(
+/// `GET /models`, waiting while the server answers 503 (still loading its model).
+async fn models_while_loading(
     transport: &Transport,
     endpoint: &EndpointConfig,
-    model: &str,
-    prompt: &Prompt,
-    params: &SamplingParams,
+) -> Result<Value, RequestError> {
+    let started = std::time::Instant::now();
+    loop {
+        match transport.get(endpoint, "models", MODELS_TIMEOUT).await {
+            Err(RequestError::Status { status: 503, .. }) if started.elapsed() < LOADING_WAIT => {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The test requests of one probe.
+struct Tester<'a> {
+    transport: &'a Transport,
+    endpoint: &'a EndpointConfig,
+    settings: ProbeSettings<'a>,
     timeout: Duration,
-) -> Result<Capabilities, ProbeProblem> {
-    let route = prompt.route();
-    let test_params = SamplingParams {
-        max_tokens: 1,
-        ..params.clone()
-    };
-    let shapes =
-        [(true, true), (false, true), (false, false)].map(|(token_ids, logprobs)| RequestShape {
-            n: 2,
-            seed: None,
-            token_ids,
-            logprobs_for_counting: logprobs,
+}
+
+impl Tester<'_> {
+    /// One request for two choices of one token, asking for token ids and log-probabilities.
+    /// Servers that reject those fields are asked again without them; transient failures (a
+    /// 5xx, a dropped connection, a garbled body) are retried a few times, so a flaky server
+    /// does not fail the start, while a refused connection or a 404 fails it at once.
+    async fn test_generation(&self) -> Result<(Capabilities, RequestShape), ProbeProblem> {
+        let shapes = [(true, true), (false, true), (false, false)].map(|(token_ids, logprobs)| {
+            RequestShape {
+                n: 2,
+                seed: None,
+                token_ids,
+                logprobs_for_counting: logprobs,
+            }
         });
-    let mut last_error = None;
-    for shape in shapes {
-        let body = generation_body(model, prompt, &test_params, shape);
-        for attempt in 0..TRANSIENT_ATTEMPTS {
-            let result: Result<GenerationResponse, RequestError> = transport
-                .post_with_timeout(endpoint, route.path(), &body, timeout)
+        let mut rejected = None;
+        for shape in shapes {
+            match self.send(shape).await? {
+                Ok(response) => return Ok((observe(&response, shape), shape)),
+                Err(error) => rejected = Some(error),
+            }
+        }
+        let error = rejected.unwrap_or(RequestError::Malformed {
+            detail: "no attempt was made".into(),
+        });
+        Err(self.problem(error))
+    }
+
+    /// The largest `n` up to the one wanted that the server accepts, halving from the
+    /// wanted `n` (llama.cpp's server refuses an `n` above its slot count with a 400).
+    async fn largest_n(&self, shape: RequestShape) -> Result<u32, ProbeProblem> {
+        let mut n = self.settings.wanted_n;
+        while n > 2 {
+            match self.send(RequestShape { n, ..shape }).await? {
+                // A server may also cap n silently: what came back is what it gives.
+                Ok(response) => return Ok((response.choices.len() as u32).clamp(2, n)),
+                Err(_) => n /= 2,
+            }
+        }
+        Ok(2)
+    }
+
+    /// Sends one test request, retrying transient failures. `Ok(Err)` is a rejection
+    /// (4xx other than 401/403/404): the request, not the endpoint, is at fault.
+    async fn send(
+        &self,
+        shape: RequestShape,
+    ) -> Result<Result<GenerationResponse, RequestError>, ProbeProblem> {
+        let params = SamplingParams {
+            max_tokens: 1,
+            ..self.settings.params.clone()
+        };
+        let body = generation_body(self.settings.model, self.settings.prompt, &params, shape);
+        let route = self.settings.prompt.route();
+        let mut attempt = 0;
+        loop {
+            let result: Result<GenerationResponse, RequestError> = self
+                .transport
+                .post_with_timeout(self.endpoint, route.path(), &body, self.timeout)
                 .await;
             let error = match result {
-                Ok(response) => return Ok(observe(&response, shape)),
+                Ok(response) => return Ok(Ok(response)),
                 Err(error) => error,
             };
+            attempt += 1;
             match error.disposition() {
-                Disposition::RejectRequest => {
-                    last_error = Some(error);
-                    break;
-                }
-                Disposition::Fatal => return Err(test_request_problem(route, error)),
+                Disposition::RejectRequest => return Ok(Err(error)),
+                Disposition::Fatal => return Err(self.problem(error)),
                 Disposition::RetryBusy | Disposition::RetryUnhealthy => {
                     if matches!(error, RequestError::Connect { .. })
-                        || attempt + 1 == TRANSIENT_ATTEMPTS
+                        || attempt == TRANSIENT_ATTEMPTS
                     {
-                        return Err(test_request_problem(route, error));
+                        return Err(self.problem(error));
                     }
                     let wait = error
                         .retry_after()
@@ -362,10 +440,10 @@ async fn test_generation(
             }
         }
     }
-    let error = last_error.unwrap_or(RequestError::Malformed {
-        detail: "no attempt was made".into(),
-    });
-    Err(test_request_problem(route, error))
+
+    fn problem(&self, error: RequestError) -> ProbeProblem {
+        test_request_problem(self.settings.prompt.route(), error)
+    }
 }
 
 fn test_request_problem(route: Route, error: RequestError) -> ProbeProblem {
@@ -410,7 +488,7 @@ fn observe(response: &GenerationResponse, shape: RequestShape) -> Capabilities {
         server: ServerKind::Other("unknown".into()),
         models: Vec::new(),
         context_length: None,
-        choices_for_two: choices.len(),
+        max_n: choices.len() as u32,
         token_ids,
         logprobs,
         usage_coverage,
@@ -440,9 +518,9 @@ pub fn recovery_probe_body(model: &str, route: Route) -> Value {
 mod tests {
     use super::*;
 
-    fn caps(choices_for_two: usize, token_ids: bool, logprobs: bool) -> Capabilities {
+    fn caps(max_n: u32, token_ids: bool, logprobs: bool) -> Capabilities {
         Capabilities {
-            choices_for_two,
+            max_n,
             token_ids,
             logprobs,
             ..Capabilities::assumed()
@@ -451,12 +529,13 @@ mod tests {
 
     #[test]
     fn request_plans_never_guess_token_counts() {
-        let vllm = caps(2, true, true).request_plan(16);
+        let vllm = caps(64, true, true).request_plan(16);
         assert_eq!((vllm.counting, vllm.max_n), (TokenCounting::TokenIds, 16));
-        let llama_server = caps(2, false, true).request_plan(16);
+        let llama_server = caps(4, false, true).request_plan(16);
         assert_eq!(
             (llama_server.counting, llama_server.max_n),
-            (TokenCounting::Logprobs, 16)
+            (TokenCounting::Logprobs, 4),
+            "never more than the server takes"
         );
         let ignores_n = caps(1, false, true).request_plan(16);
         assert_eq!(
@@ -488,7 +567,7 @@ mod tests {
             logprobs_for_counting: true,
         };
         let seen = observe(&response, shape);
-        assert_eq!(seen.choices_for_two, 2);
+        assert_eq!(seen.max_n, 2);
         assert!(!seen.token_ids);
         assert!(seen.logprobs);
         assert_eq!(seen.usage_coverage, Some(0.5));

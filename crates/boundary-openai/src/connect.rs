@@ -1,15 +1,23 @@
-//! Starting a session: probe every endpoint at once, and turn what they said into a pool.
+//! Starting a session: probe every endpoint at once, and turn what they said into a pool
+//! (for sampling, or for scoring with the scoring checks on top).
 
 use std::time::Duration;
 
+use std::collections::HashMap;
+
 use tokio::task::JoinSet;
 
-use crate::capabilities::{CapabilityReport, ProbeError, probe, recovery_probe_body};
+use crate::capabilities::{
+    CapabilityReport, ProbeError, ProbeSettings, probe, recovery_probe_body,
+};
 use crate::endpoint::EndpointConfig;
 use crate::health::HealthPolicy;
 use crate::pool::{Endpoint, EndpointPool, RecoveryProbe};
 use crate::request::{Prompt, SamplingParams};
 use crate::retry::RetryPolicy;
+use crate::scorer::{
+    ScoreItem, ScorerConfig, ScoringProbeError, probe_scoring, prompt_prefix, verify_alignment,
+};
 use crate::transport::Transport;
 
 /// Everything needed to open a pool.
@@ -29,14 +37,91 @@ pub enum ConnectError {
     /// Every endpoint that failed its probe, each naming itself.
     #[error("{}", render(.0))]
     Probe(Vec<ProbeError>),
+    /// Every endpoint that cannot score, each naming itself.
+    #[error("{}", render(.0))]
+    Scoring(Vec<ScoringProbeError>),
 }
 
-fn render(errors: &[ProbeError]) -> String {
+fn render<E: std::fmt::Display>(errors: &[E]) -> String {
     errors
         .iter()
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Distinct kinds of prompt (by [`prompt_prefix`]) whose scoring is verified per endpoint.
+const PREFIXES_VERIFIED: usize = 3;
+
+/// Opens a pool for scoring `items`: each endpoint is probed, asked how it scores text
+/// ([`probe_scoring`]), and checked on up to three kinds of prompt from `items` to score
+/// the same tokens as it generates ([`verify_alignment`]). Returns the pool, the scorer
+/// settings and one line per endpoint saying what was found.
+pub async fn connect_for_scoring(
+    endpoints: Vec<EndpointConfig>,
+    items: &[ScoreItem],
+    options: &ConnectOptions,
+) -> Result<(EndpointPool, ScorerConfig, Vec<String>), ConnectError> {
+    let probe_prompt = Prompt::Text("Hello".into());
+    let params = SamplingParams {
+        temperature: 0.0,
+        top_p: 1.0,
+        max_tokens: 1,
+        stop: Vec::new(),
+        logprobs: None,
+        extra_body: serde_json::Map::new(),
+    };
+    let (pool, _) = connect(endpoints, &probe_prompt, &params, options).await?;
+    let mut prompts: Vec<&str> = Vec::new();
+    for item in items {
+        let prefix = prompt_prefix(&item.prompt);
+        if prompts.len() < PREFIXES_VERIFIED && !prompts.iter().any(|p| prompt_prefix(p) == prefix)
+        {
+            prompts.push(&item.prompt);
+        }
+    }
+    let mut methods = HashMap::new();
+    let mut reports = Vec::new();
+    let mut errors = Vec::new();
+    for endpoint in pool.endpoints() {
+        let config = &endpoint.config;
+        let method = match probe_scoring(pool.transport(), config, &options.model).await {
+            Ok(method) => method,
+            Err(error) => {
+                errors.push(error);
+                continue;
+            }
+        };
+        let mut checks = Vec::new();
+        for prompt in &prompts {
+            match verify_alignment(pool.transport(), config, &options.model, method, prompt).await {
+                Ok(Some(difference)) => checks.push(format!(
+                    "{:?}…: matches generation within {difference:.3} nats/token",
+                    prompt_prefix(prompt)
+                )),
+                Ok(None) => checks.push(format!(
+                    "{:?}…: could not be checked (the generated text re-tokenizes differently)",
+                    prompt_prefix(prompt)
+                )),
+                Err(error) => errors.push(error),
+            }
+        }
+        reports.push(format!(
+            "{}: scores with {method}; {}",
+            config.url,
+            checks.join("; ")
+        ));
+        methods.insert(config.url.to_string(), method);
+    }
+    if !errors.is_empty() {
+        return Err(ConnectError::Scoring(errors));
+    }
+    let scorer = ScorerConfig {
+        model: options.model.clone(),
+        retry: options.retry.clone(),
+        methods,
+    };
+    Ok((pool, scorer, reports))
 }
 
 /// Probes each endpoint (concurrently, so start-up costs one round trip however many
@@ -56,8 +141,16 @@ pub async fn connect(
         let prompt = sample_prompt.clone();
         let params = params.clone();
         let timeout = options.retry.request_timeout;
+        let wanted_n = options.chunk_size;
         probes.spawn(async move {
-            let found = probe(&transport, &config, &model, &prompt, &params, timeout).await;
+            let settings = ProbeSettings {
+                model: &model,
+                prompt: &prompt,
+                params: &params,
+                timeout,
+                wanted_n,
+            };
+            let found = probe(&transport, &config, settings).await;
             (position, config, found)
         });
     }

@@ -38,10 +38,10 @@ pub mod transport;
 pub mod wire;
 
 pub use capabilities::{
-    Capabilities, CapabilityReport, ContextLength, ProbeError, ProbeProblem, RequestPlan,
-    ServerKind, TokenCounting, probe,
+    Capabilities, CapabilityReport, ContextLength, ProbeError, ProbeProblem, ProbeSettings,
+    RequestPlan, ServerKind, TokenCounting, probe,
 };
-pub use connect::{ConnectError, ConnectOptions, connect};
+pub use connect::{ConnectError, ConnectOptions, connect, connect_for_scoring};
 pub use context::{ContextReport, Unfit, check_context};
 pub use dispatch::{RunEnd, RunError, StopSignal};
 pub use endpoint::{BaseUrl, DEFAULT_MAX_IN_FLIGHT, EndpointConfig, EndpointError};

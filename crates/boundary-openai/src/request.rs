@@ -165,7 +165,7 @@ pub fn generation_body(
     if shape.token_ids {
         body.insert("return_token_ids".into(), json!(true));
     }
-    let logprobs = params.logprobs.or(shape.logprobs_for_counting.then_some(0));
+    let logprobs = params.logprobs.or(shape.logprobs_for_counting.then_some(1));
     if let Some(k) = logprobs {
         match prompt.route() {
             Route::Completions => {
