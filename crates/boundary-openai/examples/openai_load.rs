@@ -10,9 +10,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use boundary_openai::{
-    ConnectOptions, EndpointConfig, HealthPolicy, Problem, Progress, Prompt, RetryPolicy,
-    SamplerConfig, SamplingParams, SeedPolicy, StopSignal, Work, connect, sample,
+    ConnectOptions, EndpointConfig, HealthPolicy, Progress, RetryPolicy, SamplerConfig, SeedPolicy,
+    StopSignal, connect, sample,
 };
+use boundary_sample::{PromptInput, SamplingParams, WorkItem};
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 
@@ -76,17 +77,18 @@ async fn main() -> Result<(), String> {
     let params = SamplingParams {
         temperature: 0.6,
         top_p: 0.95,
+        top_k: None,
+        min_p: None,
         max_tokens: args.max_tokens,
         stop: vec![],
-        logprobs: None,
-        extra_body: args.extra_body.clone(),
+        seed: 0,
+        extra: args.extra_body.clone(),
     };
-    let problems: Vec<Arc<Problem>> = (0..args.problems)
-        .map(|i| {
-            Arc::new(Problem {
-                id: format!("q{i}"),
-                prompt: Prompt::Text(args.prompt.replace("{i}", &i.to_string())),
-            })
+    let work: Vec<WorkItem> = (0..args.problems)
+        .map(|i| WorkItem {
+            problem: format!("q{i}"),
+            input: PromptInput::Text(args.prompt.replace("{i}", &i.to_string())),
+            indices: (0..args.n).collect(),
         })
         .collect();
     let retry = RetryPolicy {
@@ -104,19 +106,12 @@ async fn main() -> Result<(), String> {
         .iter()
         .map(|e| EndpointConfig::parse(e, args.max_in_flight).map_err(|e| e.to_string()))
         .collect::<Result<Vec<_>, _>>()?;
-    let (pool, reports) = connect(endpoints, &problems[0].prompt, &params, &options)
+    let (pool, reports) = connect(endpoints, &work[0].input, &params, &options)
         .await
         .map_err(|e| e.to_string())?;
     for report in reports {
         eprintln!("{report}");
     }
-    let work = problems
-        .iter()
-        .map(|p| Work {
-            problem: p.clone(),
-            missing: (0..args.n).collect(),
-        })
-        .collect();
     let (sender, mut receiver) = mpsc::channel(4096);
     let drain = tokio::spawn(async move {
         let mut delivered = 0u64;
@@ -129,6 +124,7 @@ async fn main() -> Result<(), String> {
     let config = SamplerConfig {
         model: args.model,
         params,
+        logprobs: None,
         chunk_size: args.chunk_size,
         seeds: SeedPolicy::Derived { run_seed: 0 },
         retry,

@@ -66,9 +66,16 @@ pub fn response_logprobs(
         furthest: (response.len(), None),
     };
     let starts = walk.starts(tokens.len(), response.len());
-    let start = match starts.len() {
-        0 => return Err(walk.failure()),
-        1 => starts.into_iter().next().unwrap_or_default(),
+    if starts.is_empty() {
+        return Err(walk.failure());
+    }
+    // Prefer a start whose preceding token is an ordinary token that ends the prompt
+    // (checked) over one preceded by a partial token or nothing (unchecked).
+    let (checked, unchecked): (Vec<usize>, Vec<usize>) = starts
+        .into_iter()
+        .partition(|&t| t > 0 && !is_partial(tokens[t - 1].text));
+    let start = match (checked.as_slice(), unchecked.as_slice()) {
+        ([only], _) | ([], [only]) => *only,
         _ => return Err(Misalignment::Ambiguous),
     };
     tokens[start..]

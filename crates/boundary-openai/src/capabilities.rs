@@ -12,7 +12,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::endpoint::EndpointConfig;
-use crate::request::{Prompt, RequestShape, Route, SamplingParams, generation_body};
+use boundary_sample::{PromptInput, SamplingParams};
+
+use crate::request::{RequestShape, Route, generation_body, route_of};
 use crate::transport::{Disposition, RequestError, Transport};
 use crate::wire::{GenerationResponse, ModelList};
 
@@ -148,8 +150,9 @@ pub struct RequestPlan {
 }
 
 impl RequestPlan {
-    pub fn shape(self, n: u32, seed: Option<u64>) -> RequestShape {
+    pub fn shape(self, n: u32, seed: Option<u64>, logprobs: Option<u32>) -> RequestShape {
         RequestShape {
+            logprobs,
             n,
             seed,
             token_ids: self.counting == TokenCounting::TokenIds,
@@ -231,7 +234,7 @@ pub enum ProbeProblem {
 #[derive(Clone, Copy, Debug)]
 pub struct ProbeSettings<'a> {
     pub model: &'a str,
-    pub prompt: &'a Prompt,
+    pub prompt: &'a PromptInput,
     pub params: &'a SamplingParams,
     /// The run's request timeout (the probe uses at most [`TEST_GENERATION_TIMEOUT`]).
     pub timeout: Duration,
@@ -366,6 +369,7 @@ impl Tester<'_> {
     async fn test_generation(&self) -> Result<(Capabilities, RequestShape), ProbeProblem> {
         let shapes = [(true, true), (false, true), (false, false)].map(|(token_ids, logprobs)| {
             RequestShape {
+                logprobs: None,
                 n: 2,
                 seed: None,
                 token_ids,
@@ -410,7 +414,7 @@ impl Tester<'_> {
             ..self.settings.params.clone()
         };
         let body = generation_body(self.settings.model, self.settings.prompt, &params, shape);
-        let route = self.settings.prompt.route();
+        let route = route_of(self.settings.prompt);
         let mut attempt = 0;
         loop {
             let result: Result<GenerationResponse, RequestError> = self
@@ -442,7 +446,7 @@ impl Tester<'_> {
     }
 
     fn problem(&self, error: RequestError) -> ProbeProblem {
-        test_request_problem(self.settings.prompt.route(), error)
+        test_request_problem(route_of(self.settings.prompt), error)
     }
 }
 
@@ -561,6 +565,7 @@ mod tests {
         )
         .unwrap();
         let shape = RequestShape {
+            logprobs: None,
             n: 2,
             seed: None,
             token_ids: true,

@@ -13,7 +13,9 @@ use crate::capabilities::{
 use crate::endpoint::EndpointConfig;
 use crate::health::HealthPolicy;
 use crate::pool::{Endpoint, EndpointPool, RecoveryProbe};
-use crate::request::{Prompt, SamplingParams};
+use boundary_sample::{PromptInput, SamplingParams};
+
+use crate::request::route_of;
 use crate::retry::RetryPolicy;
 use crate::scorer::{
     ScoreItem, ScorerConfig, ScoringProbeError, probe_scoring, prompt_prefix, verify_alignment,
@@ -62,14 +64,16 @@ pub async fn connect_for_scoring(
     items: &[ScoreItem],
     options: &ConnectOptions,
 ) -> Result<(EndpointPool, ScorerConfig, Vec<String>), ConnectError> {
-    let probe_prompt = Prompt::Text("Hello".into());
+    let probe_prompt = PromptInput::Text("Hello".into());
     let params = SamplingParams {
         temperature: 0.0,
         top_p: 1.0,
+        top_k: None,
+        min_p: None,
         max_tokens: 1,
         stop: Vec::new(),
-        logprobs: None,
-        extra_body: serde_json::Map::new(),
+        seed: 0,
+        extra: serde_json::Map::new(),
     };
     let (pool, _) = connect(endpoints, &probe_prompt, &params, options).await?;
     let mut prompts: Vec<&str> = Vec::new();
@@ -129,7 +133,7 @@ pub async fn connect_for_scoring(
 /// Returns the pool and one line per endpoint saying what was found.
 pub async fn connect(
     endpoints: Vec<EndpointConfig>,
-    sample_prompt: &Prompt,
+    sample_prompt: &PromptInput,
     params: &SamplingParams,
     options: &ConnectOptions,
 ) -> Result<(EndpointPool, Vec<String>), ConnectError> {
@@ -191,8 +195,8 @@ pub async fn connect(
         })
         .collect();
     let probe = RecoveryProbe {
-        route: sample_prompt.route().path(),
-        body: recovery_probe_body(&options.model, sample_prompt.route()),
+        route: route_of(sample_prompt).path(),
+        body: recovery_probe_body(&options.model, route_of(sample_prompt)),
         timeout: options.retry.request_timeout.min(Duration::from_secs(30)),
     };
     let pool = EndpointPool::new(endpoints, options.health.clone(), transport, probe);

@@ -14,7 +14,9 @@ use tokio::sync::mpsc;
 use crate::dispatch::{self, Job, RunEnd, RunError, StopSignal};
 use crate::pool::{Endpoint, EndpointPool};
 use crate::progress::Progress;
-use crate::request::{RequestShape, SamplingParams, generation_body};
+use boundary_sample::SamplingParams;
+
+use crate::request::{RequestShape, generation_body, route_of};
 use crate::retry::RetryPolicy;
 use crate::sampler::Problem;
 use crate::transport::RequestError;
@@ -67,13 +69,14 @@ impl Job for CountJob {
 
     fn request(&self, _endpoint: &Endpoint) -> (&'static str, Map<String, Value>) {
         let shape = RequestShape {
+            logprobs: None,
             n: 1,
             seed: None,
             token_ids: false,
             logprobs_for_counting: false,
         };
-        let body = generation_body(&self.model, &self.problem.prompt, &self.params, shape);
-        (self.problem.prompt.route().path(), body)
+        let body = generation_body(&self.model, &self.problem.input, &self.params, shape);
+        (route_of(&self.problem.input).path(), body)
     }
 
     fn read(
@@ -114,10 +117,12 @@ pub async fn check_context(
     let counting_params = Arc::new(SamplingParams {
         temperature: 0.0,
         top_p: 1.0,
+        top_k: None,
+        min_p: None,
         max_tokens: 1,
         stop: Vec::new(),
-        logprobs: None,
-        extra_body: params.extra_body.clone(),
+        seed: params.seed,
+        extra: params.extra.clone(),
     });
     let model: Arc<str> = Arc::from(model);
     let jobs = problems

@@ -48,9 +48,9 @@ pub use endpoint::{BaseUrl, DEFAULT_MAX_IN_FLIGHT, EndpointConfig, EndpointError
 pub use health::HealthPolicy;
 pub use pool::{Endpoint, EndpointPool, EndpointStatus, NoEndpointUp, RecoveryProbe};
 pub use progress::{Progress, ProgressSnapshot};
-pub use request::{ParamsError, Prompt, Route, SamplingParams};
+pub use request::{ParamsError, Route, route_of, validate};
 pub use retry::RetryPolicy;
-pub use sampler::{Completion, Problem, SampleOutcome, SampleRecord, SamplerConfig, Work, sample};
+pub use sampler::{Completion, Problem, SampleOutcome, SampleRecord, SamplerConfig, sample};
 pub use scorer::{
     Score, ScoreItem, ScoreOutcome, ScoreRecord, ScorerConfig, ScoringMethod, ScoringProbeError,
     ScoringProblem, probe_scoring, score, verify_alignment,

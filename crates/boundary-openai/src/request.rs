@@ -1,6 +1,7 @@
-//! What is asked of a server: the prompt (raw text or chat messages), the sampling settings,
-//! and the JSON body they become.
+//! What is asked of a server: the JSON body a prompt (raw text or chat messages) and the
+//! run's sampling settings become, and the checks on those settings.
 
+use boundary_sample::{PromptInput, SamplingParams};
 use serde_json::{Map, Value, json};
 
 /// Body fields Boundary sets itself; `--extra-body` may not override them, because the run's
@@ -24,6 +25,8 @@ pub const RESERVED_FIELDS: &[&str] = &[
     "prompt_logprobs",
     "return_token_ids",
     "best_of",
+    "top_k",
+    "min_p",
 ];
 
 /// The OpenAI route a prompt goes to.
@@ -44,30 +47,27 @@ impl Route {
     }
 }
 
-/// One problem's prompt.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Prompt {
-    Text(String),
-    /// OpenAI chat messages (`[{"role": "user", "content": "..."}]`), passed through as given.
-    Messages(Vec<Value>),
+/// The route a prompt goes to: raw text to completions, chat messages to chat.
+pub fn route_of(input: &PromptInput) -> Route {
+    match input {
+        PromptInput::Text(_) => Route::Completions,
+        PromptInput::Chat(_) => Route::Chat,
+    }
 }
 
-impl Prompt {
-    pub fn route(&self) -> Route {
-        match self {
-            Self::Text(_) => Route::Completions,
-            Self::Messages(_) => Route::Chat,
-        }
-    }
-
-    fn insert_into(&self, body: &mut Map<String, Value>) {
-        match self {
-            Self::Text(text) => body.insert("prompt".into(), Value::String(text.clone())),
-            Self::Messages(messages) => {
-                body.insert("messages".into(), Value::Array(messages.clone()))
-            }
-        };
-    }
+fn insert_prompt(input: &PromptInput, body: &mut Map<String, Value>) {
+    match input {
+        PromptInput::Text(text) => body.insert("prompt".into(), Value::String(text.clone())),
+        PromptInput::Chat(messages) => body.insert(
+            "messages".into(),
+            Value::Array(
+                messages
+                    .iter()
+                    .map(|m| json!({"role": m.role, "content": m.content}))
+                    .collect(),
+            ),
+        ),
+    };
 }
 
 /// Why sampling settings were rejected.
@@ -87,52 +87,40 @@ pub enum ParamsError {
     Logprobs(u32),
 }
 
-/// Sampling settings shared by every request of a run.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SamplingParams {
-    pub temperature: f64,
-    pub top_p: f64,
-    pub max_tokens: u32,
-    pub stop: Vec<String>,
-    /// Top log-probabilities per generated token, when wanted.
-    pub logprobs: Option<u32>,
-    /// Server-specific fields passed through as given (vLLM's `top_k`, `min_p`,
-    /// `repetition_penalty`, `chat_template_kwargs`, ...).
-    pub extra_body: Map<String, Value>,
-}
-
-impl SamplingParams {
-    pub fn validate(&self) -> Result<(), ParamsError> {
-        if !(self.temperature.is_finite() && self.temperature >= 0.0) {
-            return Err(ParamsError::Temperature(self.temperature));
-        }
-        if !(self.top_p > 0.0 && self.top_p <= 1.0) {
-            return Err(ParamsError::TopP(self.top_p));
-        }
-        if self.max_tokens == 0 {
-            return Err(ParamsError::MaxTokens);
-        }
-        if let Some(k) = self.logprobs
-            && k > 20
-        {
-            return Err(ParamsError::Logprobs(k));
-        }
-        if let Some(field) = self
-            .extra_body
-            .keys()
-            .find(|k| RESERVED_FIELDS.contains(&k.as_str()))
-        {
-            return Err(ParamsError::ReservedField {
-                field: field.clone(),
-            });
-        }
-        Ok(())
+/// Checks settings before anything is sent: a mistake here would otherwise fail every
+/// request, or silently change what the run means.
+pub fn validate(params: &SamplingParams, logprobs: Option<u32>) -> Result<(), ParamsError> {
+    if !(params.temperature.is_finite() && params.temperature >= 0.0) {
+        return Err(ParamsError::Temperature(params.temperature));
     }
+    if !(params.top_p > 0.0 && params.top_p <= 1.0) {
+        return Err(ParamsError::TopP(params.top_p));
+    }
+    if params.max_tokens == 0 {
+        return Err(ParamsError::MaxTokens);
+    }
+    if let Some(k) = logprobs
+        && k > 20
+    {
+        return Err(ParamsError::Logprobs(k));
+    }
+    if let Some(field) = params
+        .extra
+        .keys()
+        .find(|k| RESERVED_FIELDS.contains(&k.as_str()))
+    {
+        return Err(ParamsError::ReservedField {
+            field: field.clone(),
+        });
+    }
+    Ok(())
 }
 
 /// Options of one generation request that vary between requests of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RequestShape {
+    /// Top log-probabilities per generated token the user asked for.
+    pub logprobs: Option<u32>,
     pub n: u32,
     pub seed: Option<u64>,
     /// Ask for `token_ids` (vLLM), to count tokens per choice.
@@ -144,13 +132,13 @@ pub struct RequestShape {
 /// The JSON body of a generation request.
 pub fn generation_body(
     model: &str,
-    prompt: &Prompt,
+    input: &PromptInput,
     params: &SamplingParams,
     shape: RequestShape,
 ) -> Map<String, Value> {
-    let mut body = params.extra_body.clone();
+    let mut body = params.extra.clone();
     body.insert("model".into(), json!(model));
-    prompt.insert_into(&mut body);
+    insert_prompt(input, &mut body);
     body.insert("n".into(), json!(shape.n));
     body.insert("max_tokens".into(), json!(params.max_tokens));
     body.insert("temperature".into(), json!(params.temperature));
@@ -159,15 +147,22 @@ pub fn generation_body(
     if !params.stop.is_empty() {
         body.insert("stop".into(), json!(params.stop));
     }
+    // Not OpenAI fields, but vLLM, SGLang and both llama.cpp servers take them as is.
+    if let Some(top_k) = params.top_k {
+        body.insert("top_k".into(), json!(top_k));
+    }
+    if let Some(min_p) = params.min_p {
+        body.insert("min_p".into(), json!(min_p));
+    }
     if let Some(seed) = shape.seed {
         body.insert("seed".into(), json!(seed));
     }
     if shape.token_ids {
         body.insert("return_token_ids".into(), json!(true));
     }
-    let logprobs = params.logprobs.or(shape.logprobs_for_counting.then_some(1));
+    let logprobs = shape.logprobs.or(shape.logprobs_for_counting.then_some(1));
     if let Some(k) = logprobs {
-        match prompt.route() {
+        match route_of(input) {
             Route::Completions => {
                 body.insert("logprobs".into(), json!(k));
             }
@@ -183,32 +178,45 @@ pub fn generation_body(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use boundary_sample::ChatMessage;
 
     fn params() -> SamplingParams {
         SamplingParams {
             temperature: 0.6,
             top_p: 0.95,
+            top_k: None,
+            min_p: None,
             max_tokens: 1024,
             stop: vec![],
+            seed: 0,
+            extra: Map::new(),
+        }
+    }
+
+    fn shape(n: u32) -> RequestShape {
+        RequestShape {
             logprobs: None,
-            extra_body: Map::new(),
+            n,
+            seed: None,
+            token_ids: false,
+            logprobs_for_counting: false,
         }
     }
 
     #[test]
     fn completions_body() {
         let mut p = params();
-        p.extra_body.insert("top_k".into(), json!(20));
+        p.extra.insert("repetition_penalty".into(), json!(1.1));
+        p.top_k = Some(20);
         p.stop = vec!["</answer>".into()];
         let body = generation_body(
             "Qwen/Qwen2.5-7B",
-            &Prompt::Text("2+2=".into()),
+            &PromptInput::Text("2+2=".into()),
             &p,
             RequestShape {
-                n: 16,
                 seed: Some(42),
                 token_ids: true,
-                logprobs_for_counting: false,
+                ..shape(16)
             },
         );
         insta::assert_json_snapshot!(Value::Object(body), @r#"
@@ -217,6 +225,7 @@ mod tests {
           "model": "Qwen/Qwen2.5-7B",
           "n": 16,
           "prompt": "2+2=",
+          "repetition_penalty": 1.1,
           "return_token_ids": true,
           "seed": 42,
           "stop": [
@@ -234,18 +243,19 @@ mod tests {
     fn chat_body_uses_chat_logprobs() {
         let body = generation_body(
             "m",
-            &Prompt::Messages(vec![json!({"role": "user", "content": "hi"})]),
+            &PromptInput::Chat(vec![ChatMessage {
+                role: "user".into(),
+                content: json!("hi"),
+            }]),
             &params(),
             RequestShape {
-                n: 1,
-                seed: None,
-                token_ids: false,
                 logprobs_for_counting: true,
+                ..shape(1)
             },
         );
         assert_eq!(body["logprobs"], json!(true));
-        assert_eq!(body["top_logprobs"], json!(0));
-        assert_eq!(body["messages"][0]["content"], json!("hi"));
+        assert_eq!(body["top_logprobs"], json!(1));
+        assert_eq!(body["messages"], json!([{"role": "user", "content": "hi"}]));
         assert!(!body.contains_key("seed"));
         assert!(!body.contains_key("prompt"));
     }
@@ -253,9 +263,9 @@ mod tests {
     #[test]
     fn invalid_settings_are_rejected() {
         let mut p = params();
-        p.extra_body.insert("n".into(), json!(4));
+        p.extra.insert("n".into(), json!(4));
         assert_eq!(
-            p.validate(),
+            validate(&p, None),
             Err(ParamsError::ReservedField { field: "n".into() })
         );
         for (temperature, top_p, max_tokens) in [
@@ -271,8 +281,15 @@ mod tests {
                 max_tokens,
                 ..params()
             };
-            assert!(p.validate().is_err(), "{temperature} {top_p} {max_tokens}");
+            assert!(
+                validate(&p, None).is_err(),
+                "{temperature} {top_p} {max_tokens}"
+            );
         }
-        assert!(params().validate().is_ok());
+        assert_eq!(
+            validate(&params(), Some(21)),
+            Err(ParamsError::Logprobs(21))
+        );
+        assert!(validate(&params(), Some(5)).is_ok());
     }
 }

@@ -14,25 +14,20 @@ use crate::capabilities::{RequestPlan, TokenCounting};
 use crate::dispatch::{self, Job, RunEnd, RunError, StopSignal};
 use crate::pool::{Endpoint, EndpointPool};
 use crate::progress::Progress;
-use crate::request::{Prompt, SamplingParams, generation_body};
+use boundary_sample::{PromptInput, SamplingParams, WorkItem};
+
+use crate::request::{generation_body, route_of};
 use crate::retry::RetryPolicy;
 use crate::seed::SeedPolicy;
 use crate::transport::RequestError;
 use crate::wire::{Choice, GenerationResponse};
 
-/// One problem to sample: an id unique within the run, and its prompt.
+/// One problem to sample: an id unique within the run, and its prompt. Shared by every
+/// request and record of the problem.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Problem {
     pub id: String,
-    pub prompt: Prompt,
-}
-
-/// The samples still missing for one problem.
-#[derive(Clone, Debug)]
-pub struct Work {
-    pub problem: Arc<Problem>,
-    /// Sample indices, ascending and distinct.
-    pub missing: Vec<u32>,
+    pub input: PromptInput,
 }
 
 /// Settings of a sampling run.
@@ -40,6 +35,8 @@ pub struct Work {
 pub struct SamplerConfig {
     pub model: String,
     pub params: SamplingParams,
+    /// Top log-probabilities per generated token to ask for (their sum is reported).
+    pub logprobs: Option<u32>,
     /// Most samples asked for in one request (`n`); large `n` is split into such chunks.
     pub chunk_size: u32,
     pub seeds: SeedPolicy,
@@ -118,11 +115,11 @@ impl Job for Chunk {
             .request_seed(&self.problem.id, u64::from(self.indices[0]));
         let body = generation_body(
             &self.config.model,
-            &self.problem.prompt,
+            &self.problem.input,
             &self.config.params,
-            endpoint.plan.shape(n, seed),
+            endpoint.plan.shape(n, seed, self.config.logprobs),
         );
-        (self.problem.prompt.route().path(), body)
+        (route_of(&self.problem.input).path(), body)
     }
 
     fn read(
@@ -182,13 +179,14 @@ impl Job for Chunk {
     }
 }
 
-/// Requests every missing sample of `work` and hands each to `sink` as it arrives: each
-/// missing index is delivered at most once per run, completed or failed, and nothing is
-/// delivered after [`StopSignal::abort`].
+/// Requests every missing sample of `work` (indices ascending, as the resume plan lists
+/// them) and hands each to `sink` as it arrives: each missing index is delivered at most
+/// once per run, completed or failed, and nothing is delivered after
+/// [`StopSignal::abort`].
 pub async fn sample(
     pool: &EndpointPool,
     config: SamplerConfig,
-    work: Vec<Work>,
+    work: Vec<WorkItem>,
     sink: mpsc::Sender<SampleRecord>,
     progress: Arc<Progress>,
     stop: StopSignal,
@@ -197,11 +195,14 @@ pub async fn sample(
     let config = Arc::new(config);
     let jobs = work
         .into_iter()
-        .filter(|w| !w.missing.is_empty())
+        .filter(|w| !w.indices.is_empty())
         .map(|w| Chunk {
             config: config.clone(),
-            problem: w.problem,
-            indices: w.missing,
+            problem: Arc::new(Problem {
+                id: w.problem,
+                input: w.input,
+            }),
+            indices: w.indices,
         })
         .collect();
     dispatch::run(pool, jobs, retry, sink, progress, stop).await
@@ -292,18 +293,21 @@ mod tests {
                 params: SamplingParams {
                     temperature: 1.0,
                     top_p: 1.0,
+                    top_k: None,
+                    min_p: None,
                     max_tokens: 8,
                     stop: vec![],
-                    logprobs: None,
-                    extra_body: Map::new(),
+                    seed: 0,
+                    extra: Map::new(),
                 },
+                logprobs: None,
                 chunk_size,
                 seeds: SeedPolicy::Unseeded,
                 retry: RetryPolicy::default(),
             }),
             problem: Arc::new(Problem {
                 id: "p".into(),
-                prompt: Prompt::Text("x".into()),
+                input: PromptInput::Text("x".into()),
             }),
             indices,
         }

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use boundary_openai::{
-    ApiKey, ConnectError, ConnectOptions, EndpointConfig, HealthPolicy, Prompt, RetryPolicy,
-    SamplingParams, connect,
+    ApiKey, ConnectError, ConnectOptions, EndpointConfig, HealthPolicy, RetryPolicy, connect,
 };
+use boundary_sample::{PromptInput, SamplingParams};
 use boundary_testserver::{InstantConfig, InstantServer};
 use serde_json::{Map, json};
 
@@ -18,10 +18,12 @@ fn params() -> SamplingParams {
     SamplingParams {
         temperature: 0.6,
         top_p: 0.95,
+        top_k: None,
+        min_p: None,
         max_tokens: 16,
         stop: vec![],
-        logprobs: None,
-        extra_body: Map::new(),
+        seed: 0,
+        extra: Map::new(),
     }
 }
 
@@ -43,7 +45,7 @@ async fn connect_error(
     let started = Instant::now();
     let result = connect(
         endpoints.to_vec(),
-        &Prompt::Text("Hello".into()),
+        &PromptInput::Text("Hello".into()),
         params,
         &options(model),
     )
@@ -194,7 +196,7 @@ async fn settings_the_server_rejects_fail_at_start() {
     let port = server.handle.addr().port();
     let endpoint = EndpointConfig::parse(&server.base_url(), 8).unwrap();
     let mut params = params();
-    params.extra_body.insert("top_k".into(), json!("twenty"));
+    params.extra.insert("top_k".into(), json!("twenty"));
     let message = connect_error(&[endpoint], "test-model", &params).await;
     insta::assert_snapshot!(stable(&message, &[port]), @"http://127.0.0.1:PORT/v1: a one-token test request to POST /completions failed: HTTP 400: top_k must be an integer");
 }

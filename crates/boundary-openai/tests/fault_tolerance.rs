@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use boundary_openai::{
-    ConnectOptions, EndpointConfig, HealthPolicy, Problem, Progress, Prompt, RetryPolicy, RunEnd,
-    SampleOutcome, SampleRecord, SamplerConfig, SamplingParams, SeedPolicy, StopSignal, Work,
-    connect, sample,
+    ConnectOptions, EndpointConfig, HealthPolicy, Progress, RetryPolicy, RunEnd, SampleOutcome,
+    SampleRecord, SamplerConfig, SeedPolicy, StopSignal, connect, sample,
 };
+use boundary_sample::{PromptInput, SamplingParams, WorkItem};
 use boundary_testserver::{ALL_FAULTS, FaultPlan, FaultProxy, InstantConfig, InstantServer};
 use serde_json::Map;
 use tokio::sync::mpsc;
@@ -24,10 +24,12 @@ fn params(max_tokens: u32) -> SamplingParams {
     SamplingParams {
         temperature: 0.6,
         top_p: 0.95,
+        top_k: None,
+        min_p: None,
         max_tokens,
         stop: vec![],
-        logprobs: None,
-        extra_body: Map::new(),
+        seed: 0,
+        extra: Map::new(),
     }
 }
 
@@ -51,20 +53,31 @@ fn fast_health() -> HealthPolicy {
     }
 }
 
-fn problems(count: usize) -> Vec<Arc<Problem>> {
+fn problems(count: usize) -> Vec<(String, PromptInput)> {
     (0..count)
         .map(|i| {
-            Arc::new(Problem {
-                id: format!("p{i}"),
-                prompt: Prompt::Text(format!("Question {i}: what is {i} plus {i}? Answer:")),
-            })
+            (
+                format!("p{i}"),
+                PromptInput::Text(format!("Question {i}: what is {i} plus {i}? Answer:")),
+            )
+        })
+        .collect()
+}
+
+fn work(problems: &[(String, PromptInput)], n: u32) -> Vec<WorkItem> {
+    problems
+        .iter()
+        .map(|(id, input)| WorkItem {
+            problem: id.clone(),
+            input: input.clone(),
+            indices: (0..n).collect(),
         })
         .collect()
 }
 
 async fn run(
     endpoints: Vec<String>,
-    problems: &[Arc<Problem>],
+    problems: &[(String, PromptInput)],
     n: u32,
     chunk_size: u32,
     retry: RetryPolicy,
@@ -79,16 +92,10 @@ async fn run(
         .iter()
         .map(|url| EndpointConfig::parse(url, 8).unwrap())
         .collect();
-    let (pool, _reports) = connect(configs, &problems[0].prompt, &params(16), &options)
+    let (pool, _reports) = connect(configs, &problems[0].1, &params(16), &options)
         .await
         .unwrap();
-    let work = problems
-        .iter()
-        .map(|p| Work {
-            problem: p.clone(),
-            missing: (0..n).collect(),
-        })
-        .collect();
+    let work = work(problems, n);
     let (sender, mut receiver) = mpsc::channel(256);
     let collector = tokio::spawn(async move {
         let mut records = Vec::new();
@@ -101,6 +108,7 @@ async fn run(
     let config = SamplerConfig {
         model: "test-model".into(),
         params: params(16),
+        logprobs: None,
         chunk_size,
         seeds: SeedPolicy::Derived { run_seed: 7 },
         retry,
@@ -217,26 +225,22 @@ async fn a_spent_retry_budget_stores_failures_without_leaking_the_key() {
         .unwrap()
         .with_api_key(Some(key));
     // The probe's test request fails the same way and says so, without the key.
-    let error = connect(
-        vec![config.clone()],
-        &problems[0].prompt,
-        &params(8),
-        &options,
-    )
-    .await
-    .err()
-    .expect("every generation fails");
+    let error = connect(vec![config.clone()], &problems[0].1, &params(8), &options)
+        .await
+        .err()
+        .expect("every generation fails");
     let message = error.to_string();
     assert!(message.contains("HTTP 500"), "{message}");
     assert!(message.contains("Bearer ***"), "{message}");
     assert!(!message.contains("sk-boundary-test-secret"), "{message}");
     drop(proxy);
 
-    // Now the probe's request passes and every sampling request fails: each sample is
-    // delivered as failed after 3 tries, its error saying why, without the key.
+    // Now the probe's two test requests (n=2, then n=4) pass and every sampling request
+    // fails: each sample is delivered as failed after 3 tries, its error saying why,
+    // without the key.
     let plan = FaultPlan {
         rates: vec![(boundary_testserver::Fault::ServerError, 1.0)],
-        pass_first: 1,
+        pass_first: 2,
         ..FaultPlan::none()
     };
     let proxy = FaultProxy::start(loopback(), &upstream, plan)
@@ -246,24 +250,19 @@ async fn a_spent_retry_budget_stores_failures_without_leaking_the_key() {
         url: boundary_openai::BaseUrl::parse(&proxy.base_url()).unwrap(),
         ..config
     };
-    let (pool, _) = connect(vec![config], &problems[0].prompt, &params(8), &options)
+    let (pool, _) = connect(vec![config], &problems[0].1, &params(8), &options)
         .await
         .unwrap();
     let (sender, mut receiver) = mpsc::channel(64);
     let sampler = SamplerConfig {
         model: "test-model".into(),
         params: params(8),
+        logprobs: None,
         chunk_size: 4,
         seeds: SeedPolicy::Derived { run_seed: 0 },
         retry: fast_retries(3),
     };
-    let work = problems
-        .iter()
-        .map(|p| Work {
-            problem: p.clone(),
-            missing: (0..4).collect(),
-        })
-        .collect();
+    let work = work(&problems, 4);
     let progress = Arc::new(Progress::default());
     let end = sample(
         &pool,

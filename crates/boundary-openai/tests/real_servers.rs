@@ -14,10 +14,11 @@ use std::time::Duration;
 
 use boundary_openai::{
     ConnectError, ConnectOptions, EndpointConfig, EndpointPool, HealthPolicy, Problem, Progress,
-    Prompt, RetryPolicy, RunEnd, SampleOutcome, SampleRecord, SamplerConfig, SamplingParams,
-    ScoreItem, ScoreOutcome, ScoringProblem, SeedPolicy, StopSignal, TokenCounting, Work,
-    check_context, connect, connect_for_scoring, sample, score,
+    RetryPolicy, RunEnd, SampleOutcome, SampleRecord, SamplerConfig, ScoreItem, ScoreOutcome,
+    ScoringProblem, SeedPolicy, StopSignal, TokenCounting, check_context, connect,
+    connect_for_scoring, sample, score,
 };
+use boundary_sample::{ChatMessage, PromptInput, SamplingParams, WorkItem};
 use boundary_testserver::RealServer;
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
@@ -30,10 +31,12 @@ fn params(max_tokens: u32) -> SamplingParams {
     SamplingParams {
         temperature: 1.0,
         top_p: 1.0,
+        top_k: None,
+        min_p: None,
         max_tokens,
         stop: vec![],
-        logprobs: None,
-        extra_body: Map::new(),
+        seed: 0,
+        extra: Map::new(),
     }
 }
 
@@ -49,14 +52,14 @@ fn options(model: &str, chunk_size: u32) -> ConnectOptions {
     }
 }
 
-fn problems(prompts: Vec<Prompt>) -> Vec<Arc<Problem>> {
-    prompts
+fn problems(inputs: Vec<PromptInput>) -> Vec<Arc<Problem>> {
+    inputs
         .into_iter()
         .enumerate()
-        .map(|(i, prompt)| {
+        .map(|(i, input)| {
             Arc::new(Problem {
                 id: format!("q{i}"),
-                prompt,
+                input,
             })
         })
         .collect()
@@ -75,15 +78,17 @@ async fn sample_all(
     let config = SamplerConfig {
         model: model.into(),
         params,
+        logprobs: None,
         chunk_size,
         seeds: SeedPolicy::Derived { run_seed: 1 },
         retry: RetryPolicy::default(),
     };
     let work = problems
         .iter()
-        .map(|p| Work {
-            problem: p.clone(),
-            missing: (0..n).collect(),
+        .map(|p| WorkItem {
+            problem: p.id.clone(),
+            input: p.input.clone(),
+            indices: (0..n).collect(),
         })
         .collect();
     let end = sample(
@@ -162,13 +167,13 @@ async fn llama_server_batches_honours_n_and_counts_tokens_per_choice() {
 
     // Completions with a raw ChatML prompt.
     let completions = problems(vec![
-        Prompt::Text(chatml("Tell me a story.")),
-        Prompt::Text(chatml("Write a poem about the sea.")),
-        Prompt::Text(chatml("Describe your day.")),
+        PromptInput::Text(chatml("Tell me a story.")),
+        PromptInput::Text(chatml("Write a poem about the sea.")),
+        PromptInput::Text(chatml("Describe your day.")),
     ]);
     let (pool, reports) = connect(
         vec![EndpointConfig::parse(&url, 8).unwrap()],
-        &completions[0].prompt,
+        &completions[0].input,
         &params(6),
         &options(&model, 16),
     )
@@ -206,12 +211,13 @@ async fn llama_server_batches_honours_n_and_counts_tokens_per_choice() {
     }
 
     // Chat messages go to /v1/chat/completions, n honoured there too.
-    let chat = problems(vec![Prompt::Messages(vec![
-        json!({"role": "user", "content": "Give me a color."}),
-    ])]);
+    let chat = problems(vec![PromptInput::Chat(vec![ChatMessage {
+        role: "user".into(),
+        content: json!("Give me a color."),
+    }])]);
     let (chat_pool, chat_reports) = connect(
         vec![EndpointConfig::parse(&url, 8).unwrap()],
-        &chat[0].prompt,
+        &chat[0].input,
         &params(5),
         &options(&model, 4),
     )
@@ -262,8 +268,8 @@ async fn llama_server_batches_honours_n_and_counts_tokens_per_choice() {
     // The context check: 512 tokens per slot.
     let long = "word ".repeat(600);
     let checked = problems(vec![
-        Prompt::Text(chatml("Short.")),
-        Prompt::Text(chatml(&long)),
+        PromptInput::Text(chatml("Short.")),
+        PromptInput::Text(chatml(&long)),
     ]);
     let report = check_context(
         &pool,
@@ -325,12 +331,12 @@ async fn llama_cpp_python_ignores_n_and_scores_through_echo() {
     let url = server.base_url();
 
     let texts = problems(vec![
-        Prompt::Text(chatml("Name an animal.")),
-        Prompt::Text(chatml("Count to three.")),
+        PromptInput::Text(chatml("Name an animal.")),
+        PromptInput::Text(chatml("Count to three.")),
     ]);
     let (pool, reports) = connect(
         vec![EndpointConfig::parse(&url, 4).unwrap()],
-        &texts[0].prompt,
+        &texts[0].input,
         &params(5),
         &options(&model, 16),
     )
