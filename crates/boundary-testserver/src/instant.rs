@@ -11,6 +11,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -27,6 +28,8 @@ pub struct InstantConfig {
     pub api_key: Option<String>,
     /// Longest sample in words (the length of each is drawn from 1..=this).
     pub max_words: u32,
+    /// How long each generation request takes (zero: answer at once).
+    pub latency: Duration,
 }
 
 impl Default for InstantConfig {
@@ -36,6 +39,7 @@ impl Default for InstantConfig {
             max_model_len: 4096,
             api_key: None,
             max_words: 48,
+            latency: Duration::ZERO,
         }
     }
 }
@@ -58,8 +62,15 @@ impl InstantServer {
         let config = Arc::new(config);
         let handler_stats = stats.clone();
         let handle = serve(addr, move |request| {
+            let is_generation = request.path.ends_with("completions");
             let reply = handle(&config, &handler_stats, request);
-            async move { reply }
+            let latency = config.latency;
+            async move {
+                if is_generation && !latency.is_zero() {
+                    tokio::time::sleep(latency).await;
+                }
+                reply
+            }
         })
         .await?;
         Ok(Self { handle, stats })

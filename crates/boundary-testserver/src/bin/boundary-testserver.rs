@@ -21,6 +21,9 @@ struct Args {
     /// Longest sample, in words.
     #[arg(long, default_value_t = 48)]
     max_words: u32,
+    /// Milliseconds each generation request takes.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
     /// Require this environment variable's value as the bearer token.
     #[arg(long)]
     api_key_env: Option<String>,
@@ -45,6 +48,7 @@ fn main() -> anyhow::Result<()> {
             max_model_len: args.max_model_len,
             api_key,
             max_words: args.max_words,
+            latency: std::time::Duration::from_millis(args.latency_ms),
         };
         let server =
             InstantServer::start(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)), config)

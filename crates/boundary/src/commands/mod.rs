@@ -5,8 +5,11 @@ pub mod export;
 pub mod gap;
 pub mod histogram;
 pub mod import;
+pub mod merge;
 pub mod passk;
 pub mod runs;
+pub mod sample;
+pub mod score;
 
 use crate::cli::{Command, GlobalArgs};
 
@@ -19,5 +22,8 @@ pub fn run(command: Command, global: &GlobalArgs) -> anyhow::Result<()> {
         Command::Coverage(args) => coverage::run(args),
         Command::Gap(args) => gap::run(args),
         Command::Histogram(args) => histogram::run(args),
+        Command::Sample(args) => sample::run(*args, global),
+        Command::Score(args) => score::run(*args, global),
+        Command::Merge(args) => merge::run(args),
     }
 }
