@@ -39,5 +39,7 @@ pub use import::{ImportError, ImportSummary, ImportedRun, import_jsonl};
 pub use jsonl::{ErrorList, Fields, InputError, InputErrors, describe, read_objects};
 pub use merge::{MergeConflict, MergeError, MergeSummary, merge_stores};
 pub use record::{ExportRow, IMPORT_VERIFIER, SampleRecord};
-pub use store::{Run, RunCounts, RunSpec, SampleStats, Store, UngradedSample, canonical_json};
+pub use store::{
+    Run, RunCounts, RunSpec, SampleCursor, SampleStats, Store, UngradedSample, canonical_json,
+};
 pub use writer::{NewGrade, NewSample, NewScore, SampleOutcome, SampleWrite, Writer};

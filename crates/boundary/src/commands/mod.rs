@@ -3,6 +3,9 @@
 pub mod coverage;
 pub mod export;
 pub mod gap;
+pub mod grade;
+pub mod grade_code;
+pub mod grade_math;
 pub mod histogram;
 pub mod import;
 pub mod merge;
@@ -10,6 +13,7 @@ pub mod passk;
 pub mod runs;
 pub mod sample;
 pub mod score;
+pub mod verify;
 
 use crate::cli::{Command, GlobalArgs};
 
@@ -21,9 +25,11 @@ pub fn run(command: Command, global: &GlobalArgs) -> anyhow::Result<()> {
         Command::Passk(args) => passk::run(args),
         Command::Coverage(args) => coverage::run(args),
         Command::Gap(args) => gap::run(args),
+        Command::Grade(args) => grade::run(args, global),
         Command::Histogram(args) => histogram::run(args),
         Command::Sample(args) => sample::run(*args, global),
         Command::Score(args) => score::run(*args, global),
         Command::Merge(args) => merge::run(args),
+        Command::Verify(args) => verify::run(args),
     }
 }
