@@ -2,16 +2,32 @@
 //! exists. Re-running the same command resumes: only missing samples are made, so every
 //! problem ends with exactly n, none twice; a larger --n tops the run up.
 //!
-//! This module holds what every backend shares (the flags, the run's identity, the resume
-//! plan, the summary); `sample/openai.rs` drives OpenAI-compatible servers.
+//! This module holds what every backend shares (the flags, the run's identity, the check
+//! for changed settings, the summary); `sample/openai.rs` drives OpenAI-compatible servers.
+//!
+//! ## How a backend plugs in
+//! A backend is a module `sample/<name>.rs` providing
+//! `pub fn run(args: SampleArgs, global: &GlobalArgs) -> anyhow::Result<()>`, chosen in
+//! [`run`] below from the flags (`--endpoint` → `openai`; the embedded engine will take
+//! `--model FILE` without `--endpoint`). Its own flags are a struct flattened into
+//! [`SampleArgs`] under its own help heading. It follows the steps of `sample/openai.rs`:
+//! 1. [`read_prompt_file`], [`SampleArgs::params`], and [`SampleArgs::run_spec`] with the
+//!    backend's name as `source` and its seed policy;
+//! 2. [`refuse_changed_settings`]; if [`existing_run_is_complete`], nothing is loaded;
+//! 3. `boundary_sample::plan` for the missing samples, each finished sample written at once
+//!    through `boundary_sample::StoreSink` (failed ones as `Failed`, never as text);
+//! 4. [`finish`] with the sink's counts and a [`BackendOutcome`]: it reads the store back
+//!    and prints the summary every backend shares.
 
 mod openai;
 
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::{Context, bail};
-use boundary_sample::{PromptRecord, SamplingParams, Shard, read_prompts};
-use boundary_store::{RunSpec, Store, canonical_json};
+use boundary_sample::{PromptRecord, SamplingParams, Shard, SinkSummary, read_prompts};
+use boundary_store::{Run, RunSpec, Store, canonical_json};
 use clap::Args;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -101,6 +117,54 @@ impl SampleArgs {
         }
     }
 
+    /// The run's identity: everything that shapes its samples (model, sampling settings,
+    /// every prompt as rendered, seed policy), nothing that does not (endpoints, in-flight
+    /// limits, chunk sizes, threads). `source` names the backend; `seeds` names how sample
+    /// i of a problem gets its seed (None: the backend draws its own, not reproducible).
+    pub fn run_spec(
+        &self,
+        source: &str,
+        params: &SamplingParams,
+        prompts: &[PromptRecord],
+        seeds: Option<&str>,
+    ) -> RunSpec {
+        let settings = serde_json::json!({
+            "model": self.model,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "top_k": params.top_k,
+            "min_p": params.min_p,
+            "max_tokens": params.max_tokens,
+            "stop": params.stop,
+            "extra_body": params.extra,
+            "seeds": seeds.unwrap_or("server"),
+            "prompts_sha256": prompts_digest(prompts),
+        });
+        // Unset options are left out, so that a new option does not change existing runs.
+        let sampling = match settings {
+            Value::Object(map) => {
+                Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).collect())
+            }
+            other => other,
+        };
+        RunSpec {
+            model: self.model.clone(),
+            benchmark: self.benchmark(),
+            source: source.into(),
+            sampling,
+            seed: seeds.map(|_| self.seed),
+        }
+    }
+
+    /// The ids of the problems this command samples (all, or those of --shard).
+    pub fn selected(&self, prompts: &[PromptRecord]) -> Vec<String> {
+        prompts
+            .iter()
+            .filter(|p| self.shard.is_none_or(|s| s.contains(&p.id)))
+            .map(|p| p.id.clone())
+            .collect()
+    }
+
     /// The benchmark name: `--benchmark`, or the prompt file's name without extension.
     pub fn benchmark(&self) -> String {
         self.benchmark.clone().unwrap_or_else(|| {
@@ -184,6 +248,120 @@ fn differences(stored: &Map<String, Value>, wanted: &Map<String, Value>) -> Vec<
         .filter(|k| stored.get(*k) != wanted.get(*k))
         .map(|k| format!("  {k}: {} → {}", show(stored.get(k)), show(wanted.get(k))))
         .collect()
+}
+
+/// The store's run with exactly this spec, if any.
+fn find_run(store: &Store, spec: &RunSpec) -> anyhow::Result<Option<Run>> {
+    let hash = spec.config_hash()?;
+    Ok(store
+        .runs()?
+        .into_iter()
+        .find(|r| r.model == spec.model && r.benchmark == spec.benchmark && r.config_hash == hash))
+}
+
+/// Whether the store already holds this run with every sample of the selected problems,
+/// read without writing: a finished command re-run neither loads a model nor contacts a
+/// server, and leaves the store as it was.
+pub fn existing_run_is_complete(
+    store: &Store,
+    spec: &RunSpec,
+    selected: &[String],
+    n: u32,
+) -> anyhow::Result<bool> {
+    let Some(run) = find_run(store, spec)? else {
+        return Ok(false);
+    };
+    for problem in selected {
+        if !store.missing_indices(run.id, problem, n)?.is_empty() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// What a backend's sampling did, beyond what the store shows.
+pub struct BackendOutcome {
+    /// Requests, retries and tokens counted by the backend (zero where it has none).
+    pub requests: u64,
+    pub retries: u64,
+    pub tokens: u64,
+    /// Stopped (Ctrl-C, or no server came back) before every sample was asked for.
+    pub stopped: bool,
+    pub skipped_unfit: Vec<String>,
+    /// Error text of failed samples → how many samples failed with it.
+    pub errors: BTreeMap<String, u64>,
+}
+
+impl BackendOutcome {
+    pub fn nothing() -> Self {
+        Self {
+            requests: 0,
+            retries: 0,
+            tokens: 0,
+            stopped: false,
+            skipped_unfit: Vec::new(),
+            errors: BTreeMap::new(),
+        }
+    }
+}
+
+/// Ends every backend's command: reads the run back from the store (after the sink has
+/// committed everything), prints the summary (or its JSON), and fails when stopped early.
+pub fn finish(
+    args: &SampleArgs,
+    global: &GlobalArgs,
+    spec: RunSpec,
+    selected: &[String],
+    written: SinkSummary,
+    outcome: BackendOutcome,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let store = Store::open_existing(&args.store)?;
+    let run =
+        find_run(&store, &spec)?.context("the run is missing from the store after sampling")?;
+    let mut missing = 0u64;
+    for problem in selected {
+        missing += store.missing_indices(run.id, problem, args.n)?.len() as u64;
+    }
+    let selected_set: HashSet<&str> = selected.iter().map(String::as_str).collect();
+    let duplicate_problems = store
+        .duplicate_responses(run.id)?
+        .into_iter()
+        .filter(|d| selected_set.contains(d.problem.as_str()))
+        .map(|d| DuplicateProblem {
+            problem: d.problem,
+            samples: d.samples,
+            duplicates: d.duplicates,
+        })
+        .collect();
+    let summary = SampleSummary {
+        run: run.id,
+        model: spec.model,
+        benchmark: spec.benchmark,
+        problems: selected.len(),
+        n: args.n,
+        completed: selected.len() as u64 * u64::from(args.n) - missing,
+        missing,
+        written: written.completed + written.failed,
+        written_failed: written.failed,
+        seconds: started.elapsed().as_secs_f64(),
+        requests: outcome.requests,
+        retries: outcome.retries,
+        tokens: outcome.tokens,
+        stopped: outcome.stopped,
+        duplicate_problems,
+        skipped_unfit: outcome.skipped_unfit,
+        errors: outcome.errors.into_iter().collect(),
+    };
+    if args.json {
+        crate::output::print_json(&summary)?;
+    } else if !global.quiet {
+        summary.print();
+    }
+    if summary.stopped {
+        bail!("stopped before every sample was made; run the same command again to resume");
+    }
+    Ok(())
 }
 
 /// What a sampling command did, for people (stderr) or scripts (`--json`).

@@ -17,11 +17,11 @@ use boundary_sample::{PromptRecord, SamplingParams, StoreSink, plan};
 use boundary_store::{NewSample, RunSpec, Store};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
 use super::{
-    DuplicateProblem, SampleArgs, SampleSummary, prompts_digest, read_prompt_file,
+    BackendOutcome, SampleArgs, existing_run_is_complete, finish, read_prompt_file,
     refuse_changed_settings,
 };
 use crate::cli::GlobalArgs;
@@ -74,18 +74,10 @@ pub fn run(args: SampleArgs, global: &GlobalArgs) -> anyhow::Result<()> {
             run_seed: args.seed,
         }
     };
-    let spec = RunSpec {
-        model: args.model.clone(),
-        benchmark: args.benchmark(),
-        source: "openai".into(),
-        sampling: identity(&args.model, &params, &prompts, seeds),
-        seed: (!args.openai.unseeded).then_some(args.seed),
-    };
-    let selected: Vec<String> = prompts
-        .iter()
-        .filter(|p| args.shard.is_none_or(|s| s.contains(&p.id)))
-        .map(|p| p.id.clone())
-        .collect();
+    // Sample i of a problem gets seed base(problem) + i (see boundary-openai's seed.rs).
+    let seed_label = (!args.openai.unseeded).then_some("base+index");
+    let spec = args.run_spec("openai", &params, &prompts, seed_label);
+    let selected = args.selected(&prompts);
     let store = Store::open(&args.store)
         .with_context(|| format!("cannot open the store {}", args.store.display()))?;
     refuse_changed_settings(&store, &spec, args.new_run)?;
@@ -93,7 +85,7 @@ pub fn run(args: SampleArgs, global: &GlobalArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let (made, sink) = if existing_run_is_complete(&store, &spec, &selected, args.n)? {
         drop(store);
-        (Ok(Outcome::nothing(Arc::new(Progress::default()))), None)
+        (Ok(BackendOutcome::nothing()), None)
     } else {
         let session = Session {
             args: &args,
@@ -110,117 +102,7 @@ pub fn run(args: SampleArgs, global: &GlobalArgs) -> anyhow::Result<()> {
         Some(sink) => sink.finish().context("the store writer failed")?,
         None => Default::default(),
     };
-    let outcome = made?;
-
-    let store = Store::open_existing(&args.store)?;
-    let hash = spec.config_hash()?;
-    let run = store
-        .runs()?
-        .into_iter()
-        .find(|r| r.model == spec.model && r.benchmark == spec.benchmark && r.config_hash == hash)
-        .context("the run is missing from the store after sampling")?;
-    let mut missing = 0u64;
-    for problem in &selected {
-        missing += store.missing_indices(run.id, problem, args.n)?.len() as u64;
-    }
-    let selected_set: HashSet<&str> = selected.iter().map(String::as_str).collect();
-    let duplicate_problems = store
-        .duplicate_responses(run.id)?
-        .into_iter()
-        .filter(|d| selected_set.contains(d.problem.as_str()))
-        .map(|d| DuplicateProblem {
-            problem: d.problem,
-            samples: d.samples,
-            duplicates: d.duplicates,
-        })
-        .collect();
-    let snapshot = outcome.progress.snapshot();
-    let summary = SampleSummary {
-        run: run.id,
-        model: spec.model,
-        benchmark: spec.benchmark,
-        problems: selected.len(),
-        n: args.n,
-        completed: selected.len() as u64 * u64::from(args.n) - missing,
-        missing,
-        written: written.completed + written.failed,
-        written_failed: written.failed,
-        seconds: started.elapsed().as_secs_f64(),
-        requests: snapshot.requests,
-        retries: snapshot.retries,
-        tokens: snapshot.tokens,
-        stopped: outcome.stopped,
-        duplicate_problems,
-        skipped_unfit: outcome.skipped_unfit,
-        errors: outcome.errors.into_iter().collect(),
-    };
-    if args.json {
-        output::print_json(&summary)?;
-    } else if !global.quiet {
-        summary.print();
-    }
-    if summary.stopped {
-        bail!("stopped before every sample was made; run the same command again to resume");
-    }
-    Ok(())
-}
-
-/// Whether the store already holds this run with every sample of the selected problems,
-/// read without writing: a finished command re-run neither contacts the servers nor
-/// changes the store.
-fn existing_run_is_complete(
-    store: &Store,
-    spec: &RunSpec,
-    selected: &[String],
-    n: u32,
-) -> anyhow::Result<bool> {
-    let hash = spec.config_hash()?;
-    let Some(run) = store
-        .runs()?
-        .into_iter()
-        .find(|r| r.model == spec.model && r.benchmark == spec.benchmark && r.config_hash == hash)
-    else {
-        return Ok(false);
-    };
-    for problem in selected {
-        if !store.missing_indices(run.id, problem, n)?.is_empty() {
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
-
-/// The run's settings as stored: everything that shapes its samples, nothing that does
-/// not (endpoints, in-flight limits, chunk sizes).
-fn identity(
-    model: &str,
-    params: &SamplingParams,
-    prompts: &[PromptRecord],
-    seeds: SeedPolicy,
-) -> Value {
-    let settings = json!({
-        "model": model,
-        "temperature": params.temperature,
-        "top_p": params.top_p,
-        "top_k": params.top_k,
-        "min_p": params.min_p,
-        "max_tokens": params.max_tokens,
-        "stop": params.stop,
-        "extra_body": params.extra,
-        // Sample i of a problem gets seed base(problem) + i (see boundary-openai's seed.rs).
-        "seeds": match seeds {
-            SeedPolicy::Derived { .. } => "base+index",
-            SeedPolicy::Unseeded => "server",
-        },
-        "prompts_sha256": prompts_digest(prompts),
-    });
-    // Unset options are left out, so that a new option does not change existing runs.
-    match settings {
-        Value::Object(map) => {
-            Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).collect())
-        }
-        other => other,
-    }
+    finish(&args, global, spec, &selected, written, made?, started)
 }
 
 fn parse_extra_body(text: Option<&str>) -> anyhow::Result<Map<String, Value>> {
@@ -234,26 +116,6 @@ fn parse_extra_body(text: Option<&str>) -> anyhow::Result<Map<String, Value>> {
             boundary_store::describe(&other)
         ),
         Err(e) => bail!("--extra-body is not valid JSON: {e}"),
-    }
-}
-
-/// What the sampling part of a command did.
-struct Outcome {
-    progress: Arc<Progress>,
-    stopped: bool,
-    skipped_unfit: Vec<String>,
-    /// Error text of failed samples → how many samples failed with it.
-    errors: BTreeMap<String, u64>,
-}
-
-impl Outcome {
-    fn nothing(progress: Arc<Progress>) -> Self {
-        Self {
-            progress,
-            stopped: false,
-            skipped_unfit: Vec::new(),
-            errors: BTreeMap::new(),
-        }
     }
 }
 
@@ -277,7 +139,7 @@ impl Session<'_> {
         mut store: Store,
         spec: &RunSpec,
         prompts: &[PromptRecord],
-    ) -> anyhow::Result<(anyhow::Result<Outcome>, Option<StoreSink>)> {
+    ) -> anyhow::Result<(anyhow::Result<BackendOutcome>, Option<StoreSink>)> {
         let args = self.args;
         let progress = Arc::new(Progress::default());
         let probe_prompt = prompts
@@ -312,9 +174,8 @@ impl Session<'_> {
         }
         let run_id = plan.run.id;
         let mut items = plan.items;
-        let nothing_to_do = Outcome::nothing(progress.clone());
         if items.is_empty() {
-            return Ok((Ok(nothing_to_do), None));
+            return Ok((Ok(BackendOutcome::nothing()), None));
         }
         let stop = stop_on_ctrl_c(self.quiet);
 
@@ -349,9 +210,9 @@ impl Session<'_> {
                 spinner.finish_and_clear();
                 let Some(report) = report else {
                     return Ok((
-                        Ok(Outcome {
+                        Ok(BackendOutcome {
                             stopped: true,
-                            ..nothing_to_do
+                            ..BackendOutcome::nothing()
                         }),
                         None,
                     ));
@@ -422,12 +283,17 @@ impl Session<'_> {
         ticker.abort();
         bar.finish_and_clear();
         let errors = forward.await.unwrap_or_default();
-        let outcome = ended.map_err(anyhow::Error::from).map(|end| Outcome {
-            progress,
-            stopped: end == RunEnd::Stopped,
-            skipped_unfit,
-            errors,
-        });
+        let counted = progress.snapshot();
+        let outcome = ended
+            .map_err(anyhow::Error::from)
+            .map(|end| BackendOutcome {
+                requests: counted.requests,
+                retries: counted.retries,
+                tokens: counted.tokens,
+                stopped: end == RunEnd::Stopped,
+                skipped_unfit,
+                errors,
+            });
         Ok((outcome, Some(sink)))
     }
 }
