@@ -3,6 +3,12 @@
 //!
 //! This module holds what every backend shares (the flags, reading the input, writing the
 //! output in input order); `score/openai.rs` scores through OpenAI-compatible servers.
+//!
+//! A backend is a module `score/<name>.rs` providing
+//! `pub fn run(args: ScoreArgs, global: &GlobalArgs) -> anyhow::Result<()>`, chosen in
+//! [`run`] from the flags (the embedded engine: `--model FILE` without `--endpoint`). It
+//! reads the input with [`read_pairs`] and hands each line's result, in any order, to an
+//! [`OrderedWriter`] as a [`Scored`].
 
 mod openai;
 
