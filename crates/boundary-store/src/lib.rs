@@ -13,25 +13,31 @@
 //!   (run, problem, sample index): writing the same sample twice stores it once.
 //! - [`import_jsonl`], [`export`] and [`read_counts`] move data in and out, with
 //!   errors that name the file, line and field.
+//! - [`merge_stores`] combines stores (the shards of a run), reporting conflicts instead
+//!   of overwriting; [`Store::duplicate_responses`] finds samples repeated word for word.
 //!
 //! The schema is versioned (`PRAGMA user_version`) with forward-only migrations
 //! in [`schema`].
 
 mod counts;
+mod duplicates;
 mod error;
 mod export;
 mod import;
 mod jsonl;
+mod merge;
 mod record;
 pub mod schema;
 mod store;
 mod writer;
 
 pub use counts::read_counts;
+pub use duplicates::DuplicateResponses;
 pub use error::{Result, StoreError};
 pub use export::{ExportError, ExportFilter, ExportFormat, export};
 pub use import::{ImportError, ImportSummary, ImportedRun, import_jsonl};
 pub use jsonl::{ErrorList, Fields, InputError, InputErrors, describe, read_objects};
+pub use merge::{MergeConflict, MergeError, MergeSummary, merge_stores};
 pub use record::{ExportRow, IMPORT_VERIFIER, SampleRecord};
 pub use store::{
     Run, RunCounts, RunSpec, SampleCursor, SampleStats, Store, UngradedSample, canonical_json,

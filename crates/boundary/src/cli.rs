@@ -50,6 +50,12 @@ pub enum Command {
     Gap(commands::gap::GapArgs),
     /// The distribution of per-problem accuracy c/n.
     Histogram(commands::histogram::HistogramArgs),
+    /// Sample n responses per problem into a store; re-running resumes.
+    Sample(Box<commands::sample::SampleArgs>),
+    /// Log-probability of responses given their prompts (for perplexity).
+    Score(Box<commands::score::ScoreArgs>),
+    /// Combine stores (the shards of a run) into one, reporting conflicts.
+    Merge(commands::merge::MergeArgs),
     /// Check one response against one gold answer and show why.
     Verify(commands::verify::VerifyArgs),
 }

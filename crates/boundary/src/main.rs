@@ -7,6 +7,7 @@
 
 mod cli;
 mod commands;
+mod endpoints;
 mod output;
 mod selection;
 

@@ -8,8 +8,11 @@ pub mod grade_code;
 pub mod grade_math;
 pub mod histogram;
 pub mod import;
+pub mod merge;
 pub mod passk;
 pub mod runs;
+pub mod sample;
+pub mod score;
 pub mod verify;
 
 use crate::cli::{Command, GlobalArgs};
@@ -24,6 +27,9 @@ pub fn run(command: Command, global: &GlobalArgs) -> anyhow::Result<()> {
         Command::Gap(args) => gap::run(args),
         Command::Grade(args) => grade::run(args, global),
         Command::Histogram(args) => histogram::run(args),
+        Command::Sample(args) => sample::run(*args, global),
+        Command::Score(args) => score::run(*args, global),
+        Command::Merge(args) => merge::run(args),
         Command::Verify(args) => verify::run(args),
     }
 }

@@ -1,0 +1,164 @@
+//! `boundary sample --model FILE` (no `--endpoint`): sampling on this machine's CPU with the
+//! embedded engine (`boundary-engine`, llama.cpp underneath). The n samples of a problem
+//! decode together after one prefill of its prompt; each finished sample goes to the store
+//! sink at once, so a killed run resumes where it stopped.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use boundary_engine::{GenerationConfig, Model, ModelOptions, RunProgress, run_plan};
+use boundary_sample::{StoreSink, plan};
+use boundary_store::{RunSpec, Store};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Map, Value};
+
+use super::{
+    BackendOutcome, SampleArgs, existing_run_is_complete, finish, read_prompt_file,
+    refuse_changed_settings,
+};
+use crate::cli::GlobalArgs;
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Embedded engine (--model FILE, no --endpoint)")]
+pub struct EmbeddedSampleArgs {
+    /// CPU threads [default: one per core].
+    #[arg(long, default_value_t = 0, hide_default_value = true)]
+    pub threads: usize,
+    /// Most samples decoding together (fewer when the KV cache limit is reached).
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub batch: usize,
+    /// KV-cache memory limit in MiB.
+    #[arg(long, default_value_t = 4096, value_name = "MIB")]
+    pub kv_cache_mib: u64,
+}
+
+/// How sample i of a problem gets its seed: `boundary_sample::sample_seed(seed, problem, i)`.
+const SEED_POLICY: &str = "sample_seed(run, problem, index)";
+
+pub fn run(args: SampleArgs, global: &GlobalArgs) -> anyhow::Result<()> {
+    let quiet = global.quiet || args.json;
+    let prompts = read_prompt_file(&args.prompts)?;
+    let params = args.params(Map::new());
+    boundary_engine::SamplingParams::from_shared(&params).context("invalid sampling settings")?;
+    if args.embedded.batch == 0 {
+        bail!("--batch must be at least 1");
+    }
+    let model_path = Path::new(&args.model);
+    let mut spec = args.run_spec("embedded", &params, &prompts, Some(SEED_POLICY));
+    identify_model(&mut spec, model_path)?;
+    let selected = args.selected(&prompts);
+    let mut store = Store::open(&args.store)
+        .with_context(|| format!("cannot open the store {}", args.store.display()))?;
+    refuse_changed_settings(&store, &spec, args.new_run)?;
+
+    let started = Instant::now();
+    if existing_run_is_complete(&store, &spec, &selected, args.n)? {
+        drop(store);
+        let nothing = BackendOutcome::nothing();
+        return finish(
+            &args,
+            global,
+            spec,
+            &selected,
+            Default::default(),
+            nothing,
+            started,
+        );
+    }
+    let plan = plan(&mut store, &spec, &prompts, args.n, args.shard)?;
+    let model = Model::load(
+        model_path,
+        &ModelOptions {
+            threads: args.embedded.threads,
+            ..ModelOptions::default()
+        },
+    )
+    .with_context(|| format!("cannot load the model {}", model_path.display()))?;
+    let sink = StoreSink::spawn(store, plan.run.id);
+    let handle = sink.handle();
+    let bar = progress_bar(quiet, plan.missing());
+    let config = GenerationConfig {
+        max_sequences: args.embedded.batch,
+        kv_budget_bytes: args.embedded.kv_cache_mib << 20,
+    };
+    let made = run_plan(
+        &model,
+        &plan,
+        &params,
+        &config,
+        &handle,
+        |p: &RunProgress| {
+            bar.set_position(p.samples_done);
+            let rate = p.generated_tokens as f64 / p.elapsed.as_secs_f64().max(1e-9);
+            bar.set_message(format!(
+                "problems {}/{}, {rate:.0} tokens/s",
+                p.problems_done, p.problems_total
+            ));
+        },
+    );
+    drop(handle);
+    bar.finish_and_clear();
+    // Every sample handed to the sink is committed before the summary reads the store.
+    let written = sink.finish().context("the store writer failed")?;
+    let made = made?;
+    let outcome = BackendOutcome {
+        tokens: made.generation.generated_tokens,
+        errors: made.errors,
+        ..BackendOutcome::nothing()
+    };
+    finish(&args, global, spec, &selected, written, outcome, started)
+}
+
+/// Names the run after the model file and identifies the model by file name and size, not
+/// by the path it was given by: the same model reached another way resumes the same run.
+fn identify_model(spec: &mut RunSpec, path: &Path) -> anyhow::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .with_context(|| format!("--model {} names no file or directory", path.display()))?;
+    spec.model = path
+        .file_stem()
+        .map_or_else(|| name.clone(), |s| s.to_string_lossy().into_owned());
+    if let Value::Object(settings) = &mut spec.sampling {
+        settings.insert("model".into(), Value::from(name));
+        settings.insert("model_bytes".into(), Value::from(model_bytes(path)?));
+    }
+    Ok(())
+}
+
+/// Total bytes of a model file, or of the files of a model directory.
+fn model_bytes(path: &Path) -> anyhow::Result<u64> {
+    let cannot = || format!("cannot read the model {}", path.display());
+    let meta = std::fs::metadata(path).with_context(cannot)?;
+    if meta.is_file() {
+        return Ok(meta.len());
+    }
+    let mut total = 0;
+    for entry in std::fs::read_dir(path).with_context(cannot)? {
+        let meta = entry
+            .with_context(cannot)?
+            .metadata()
+            .with_context(cannot)?;
+        if meta.is_file() {
+            total += meta.len();
+        }
+    }
+    Ok(total)
+}
+
+fn progress_bar(quiet: bool, total: u64) -> ProgressBar {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:30} {pos}/{len} samples, {msg} ({elapsed}, eta {eta})")
+    {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}

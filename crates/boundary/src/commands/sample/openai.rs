@@ -1,0 +1,348 @@
+//! `boundary sample --endpoint URL ...`: sampling through OpenAI-compatible servers.
+//!
+//! Probe every endpoint and print what it does, check every prompt fits the context, then
+//! request the missing samples and hand each to the store sink as it arrives, with a
+//! progress bar; the summary says what was made, what failed and what is still missing.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use boundary_openai::{
+    ConnectOptions, HealthPolicy, Problem, Progress, RunEnd, SampleOutcome, SampleRecord,
+    SamplerConfig, SeedPolicy, check_context, connect, sample,
+};
+use boundary_sample::{PromptRecord, SamplingParams, StoreSink, plan};
+use boundary_store::{NewSample, RunSpec, Store};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+
+use super::{
+    BackendOutcome, SampleArgs, existing_run_is_complete, finish, read_prompt_file,
+    refuse_changed_settings,
+};
+use crate::cli::GlobalArgs;
+use crate::endpoints::{runtime, stop_on_ctrl_c};
+use crate::output;
+
+/// Unfit problems listed in the error before "and N more".
+const UNFIT_LISTED: usize = 10;
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "OpenAI-compatible servers")]
+pub struct OpenAiSampleArgs {
+    /// Most samples one request asks for (`n`); large --n is split into such requests,
+    /// and a server that takes fewer is asked for fewer.
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub chunk_size: u32,
+    /// Extra fields for every request, as a JSON object: vLLM's `repetition_penalty`,
+    /// `chat_template_kwargs`, ... They are part of the run's settings.
+    #[arg(long, value_name = "JSON")]
+    pub extra_body: Option<String>,
+    /// The context length to check prompts against when the server does not report it
+    /// (llama-cpp-python's server does not).
+    #[arg(long, value_name = "TOKENS")]
+    pub context_length: Option<u64>,
+    /// Leave out (and list) problems whose prompt plus --max-tokens does not fit the
+    /// context, instead of refusing to start.
+    #[arg(long)]
+    pub skip_unfit: bool,
+    /// Send no seeds: the server draws its own randomness (not reproducible).
+    #[arg(long)]
+    pub unseeded: bool,
+}
+
+pub fn run(args: SampleArgs, global: &GlobalArgs) -> anyhow::Result<()> {
+    let quiet = global.quiet || args.json;
+    let prompts = read_prompt_file(&args.prompts)?;
+    let extra = parse_extra_body(args.openai.extra_body.as_deref())?;
+    let params = args.params(extra);
+    boundary_openai::validate(&params, None).context("invalid sampling settings")?;
+    if args.openai.chunk_size == 0 {
+        bail!("--chunk-size must be at least 1");
+    }
+    let endpoints = args.endpoints.configs()?;
+    let retry = args.endpoints.retry_policy()?;
+    let health = args.endpoints.health_policy()?;
+    let seeds = if args.openai.unseeded {
+        SeedPolicy::Unseeded
+    } else {
+        SeedPolicy::Derived {
+            run_seed: args.seed,
+        }
+    };
+    // Sample i of a problem gets seed base(problem) + i (see boundary-openai's seed.rs).
+    let seed_label = (!args.openai.unseeded).then_some("base+index");
+    let spec = args.run_spec("openai", &params, &prompts, seed_label);
+    let selected = args.selected(&prompts);
+    let store = Store::open(&args.store)
+        .with_context(|| format!("cannot open the store {}", args.store.display()))?;
+    refuse_changed_settings(&store, &spec, args.new_run)?;
+
+    let started = Instant::now();
+    let (made, sink) = if existing_run_is_complete(&store, &spec, &selected, args.n)? {
+        drop(store);
+        (Ok(BackendOutcome::nothing()), None)
+    } else {
+        let session = Session {
+            args: &args,
+            params,
+            seeds,
+            retry,
+            health,
+            quiet,
+        };
+        runtime()?.block_on(session.run(endpoints, store, &spec, &prompts))?
+    };
+    // Every sample handed to the sink is committed before the summary reads the store.
+    let written = match sink {
+        Some(sink) => sink.finish().context("the store writer failed")?,
+        None => Default::default(),
+    };
+    finish(&args, global, spec, &selected, written, made?, started)
+}
+
+fn parse_extra_body(text: Option<&str>) -> anyhow::Result<Map<String, Value>> {
+    let Some(text) = text else {
+        return Ok(Map::new());
+    };
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => bail!(
+            "--extra-body must be a JSON object like '{{\"top_k\": 20}}', got {}",
+            boundary_store::describe(&other)
+        ),
+        Err(e) => bail!("--extra-body is not valid JSON: {e}"),
+    }
+}
+
+struct Session<'a> {
+    args: &'a SampleArgs,
+    params: SamplingParams,
+    seeds: SeedPolicy,
+    retry: boundary_openai::RetryPolicy,
+    health: HealthPolicy,
+    quiet: bool,
+}
+
+impl Session<'_> {
+    /// Connects (a misconfigured endpoint fails here, before the store is touched), records
+    /// the run and computes what is missing, checks the context, samples. Returns the
+    /// outcome and the sink, which the caller finishes outside the runtime whatever
+    /// happened.
+    async fn run(
+        self,
+        endpoints: Vec<boundary_openai::EndpointConfig>,
+        mut store: Store,
+        spec: &RunSpec,
+        prompts: &[PromptRecord],
+    ) -> anyhow::Result<(anyhow::Result<BackendOutcome>, Option<StoreSink>)> {
+        let args = self.args;
+        let progress = Arc::new(Progress::default());
+        let probe_prompt = prompts
+            .iter()
+            .find(|p| args.shard.is_none_or(|s| s.contains(&p.id)))
+            .map(|p| &p.input)
+            .context("the shard holds no problems")?;
+        let options = ConnectOptions {
+            model: args.model.clone(),
+            chunk_size: args.openai.chunk_size,
+            retry: self.retry.clone(),
+            health: self.health.clone(),
+        };
+        let (pool, reports) = connect(endpoints, probe_prompt, &self.params, &options).await?;
+        if !self.quiet {
+            for report in &reports {
+                eprintln!("{report}");
+            }
+        }
+        let plan = plan(&mut store, spec, prompts, args.n, args.shard)?;
+        if !self.quiet {
+            eprintln!(
+                "run {} ({} on {}): {} problems x {}; {} samples in the store, {} to make",
+                plan.run.id,
+                spec.model,
+                spec.benchmark,
+                plan.problems,
+                args.n,
+                plan.completed,
+                plan.missing()
+            );
+        }
+        let run_id = plan.run.id;
+        let mut items = plan.items;
+        if items.is_empty() {
+            return Ok((Ok(BackendOutcome::nothing()), None));
+        }
+        let stop = stop_on_ctrl_c(self.quiet);
+
+        let reported = pool
+            .endpoints()
+            .iter()
+            .filter_map(|e| e.capabilities.context_length.as_ref().map(|c| c.tokens))
+            .min();
+        let mut skipped_unfit = Vec::new();
+        match args.openai.context_length.or(reported) {
+            Some(limit) => {
+                let problems: Vec<Arc<Problem>> = items
+                    .iter()
+                    .map(|w| {
+                        Arc::new(Problem {
+                            id: w.problem.clone(),
+                            input: w.input.clone(),
+                        })
+                    })
+                    .collect();
+                let spinner = output::counter(self.quiet, "prompts counted");
+                let report = check_context(
+                    &pool,
+                    &args.model,
+                    &self.params,
+                    &problems,
+                    limit,
+                    self.retry.clone(),
+                    stop.clone(),
+                )
+                .await?;
+                spinner.finish_and_clear();
+                let Some(report) = report else {
+                    return Ok((
+                        Ok(BackendOutcome {
+                            stopped: true,
+                            ..BackendOutcome::nothing()
+                        }),
+                        None,
+                    ));
+                };
+                if !report.unfit.is_empty() {
+                    if !args.openai.skip_unfit {
+                        let listed: Vec<String> = report
+                            .unfit
+                            .iter()
+                            .take(UNFIT_LISTED)
+                            .map(|u| format!("  {u}"))
+                            .collect();
+                        let more = report.unfit.len().saturating_sub(UNFIT_LISTED);
+                        bail!(
+                            "{} of {} problems do not fit the context of {limit} tokens:\n{}{}\n\
+                             Lower --max-tokens, serve the model with a longer context, or pass \
+                             --skip-unfit to leave these problems out.",
+                            report.unfit.len(),
+                            report.checked,
+                            listed.join("\n"),
+                            if more > 0 {
+                                format!("\n  ... and {more} more")
+                            } else {
+                                String::new()
+                            }
+                        );
+                    }
+                    let unfit: HashSet<&str> =
+                        report.unfit.iter().map(|u| u.problem_id.as_str()).collect();
+                    items.retain(|w| !unfit.contains(w.problem.as_str()));
+                    skipped_unfit = report.unfit.iter().map(|u| u.problem_id.clone()).collect();
+                }
+            }
+            None if !self.quiet => eprintln!(
+                "warning: no context length is known (the server does not report one), so \
+                 prompts are not checked up front; pass --context-length N to check them"
+            ),
+            None => {}
+        }
+
+        let total: u64 = items.iter().map(|w| w.indices.len() as u64).sum();
+        let sink = StoreSink::spawn(store, run_id);
+        let handle = sink.handle();
+        let (sender, mut receiver) = mpsc::channel::<SampleRecord>(1024);
+        let forward = tokio::spawn(async move {
+            let mut errors: BTreeMap<String, u64> = BTreeMap::new();
+            while let Some(record) = receiver.recv().await {
+                if let SampleOutcome::Failed { error, .. } = &record.outcome {
+                    *errors.entry(error.clone()).or_default() += 1;
+                }
+                if handle.write(stored_sample(record)).is_err() {
+                    break;
+                }
+            }
+            errors
+        });
+        let bar = progress_bar(total, self.quiet);
+        let ticker = tokio::spawn(tick(bar.clone(), progress.clone()));
+        let config = SamplerConfig {
+            model: args.model.clone(),
+            params: self.params,
+            logprobs: None,
+            chunk_size: args.openai.chunk_size,
+            seeds: self.seeds,
+            retry: self.retry,
+        };
+        let ended = sample(&pool, config, items, sender, progress.clone(), stop).await;
+        ticker.abort();
+        bar.finish_and_clear();
+        let errors = forward.await.unwrap_or_default();
+        let counted = progress.snapshot();
+        let outcome = ended
+            .map_err(anyhow::Error::from)
+            .map(|end| BackendOutcome {
+                requests: counted.requests,
+                retries: counted.retries,
+                tokens: counted.tokens,
+                stopped: end == RunEnd::Stopped,
+                skipped_unfit,
+                errors,
+            });
+        Ok((outcome, Some(sink)))
+    }
+}
+
+/// A record of the sampler as the store keeps it.
+fn stored_sample(record: SampleRecord) -> NewSample {
+    let (outcome, finish_reason, completion_tokens) = match record.outcome {
+        SampleOutcome::Completed(c) => (
+            boundary_store::SampleOutcome::Ok { response: c.text },
+            c.finish_reason,
+            c.num_tokens,
+        ),
+        SampleOutcome::Failed { error, .. } => {
+            (boundary_store::SampleOutcome::Failed { error }, None, None)
+        }
+    };
+    NewSample {
+        problem: record.problem.id.clone(),
+        sample_index: record.sample_index,
+        outcome,
+        finish_reason,
+        prompt_tokens: None,
+        completion_tokens,
+    }
+}
+
+fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
+    if quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return ProgressBar::hidden();
+    }
+    ProgressBar::new(total).with_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} samples ({per_sec}, eta {eta}) {msg}")
+            .expect("valid progress template"),
+    )
+}
+
+/// Refreshes the bar's numbers: samples/s from the bar, tokens/s, retries, failures.
+async fn tick(bar: ProgressBar, progress: Arc<Progress>) {
+    let started = Instant::now();
+    loop {
+        let s = progress.snapshot();
+        bar.set_position(s.samples_ok + s.samples_failed);
+        let seconds = started.elapsed().as_secs_f64().max(1e-3);
+        bar.set_message(format!(
+            "{:.0} tok/s, {} retries, {} failed",
+            s.tokens as f64 / seconds,
+            s.retries,
+            s.samples_failed
+        ));
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
