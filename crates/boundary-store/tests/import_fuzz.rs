@@ -20,12 +20,25 @@ fn line() -> impl Strategy<Value = String> {
         "\\PC{0,8}".prop_map(|s| serde_json::to_string(&s).unwrap()),
     ];
     let key = prop_oneof![
-        Just("model"), Just("benchmark"), Just("problem_id"), Just("sample_index"), Just("response"),
-        Just("correct"), Just("status"), Just("error"), Just("gold"), Just("verdict"), Just("sampling"),
-        Just("seed"), Just("num_tokens"),
+        Just("model"),
+        Just("benchmark"),
+        Just("problem_id"),
+        Just("sample_index"),
+        Just("response"),
+        Just("correct"),
+        Just("status"),
+        Just("error"),
+        Just("gold"),
+        Just("verdict"),
+        Just("sampling"),
+        Just("seed"),
+        Just("num_tokens"),
     ];
     prop::collection::vec((key, value), 0..10).prop_map(|fields| {
-        let body: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\": {v}")).collect();
+        let body: Vec<String> = fields
+            .iter()
+            .map(|(k, v)| format!("\"{k}\": {v}"))
+            .collect();
         format!("{{{}}}", body.join(", "))
     })
 }

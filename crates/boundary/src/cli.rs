@@ -40,10 +40,16 @@ pub enum Command {
     Runs(commands::runs::RunsArgs),
     /// pass@k curves with bootstrap confidence intervals, from a store or a count file.
     Passk(commands::passk::PasskArgs),
+    /// Attach verdicts to samples: math answers against gold answers (`--kind math`, the
+    /// default) or code run against benchmark tests in a sandbox (`--kind code`), from a
+    /// JSON Lines file or a store's samples in place.
+    Grade(commands::grade::GradeArgs),
     /// Which problems each model solves at least once, and how models' sets differ.
     Coverage(commands::coverage::CoverageArgs),
     /// The sampling-efficiency gap: one model's pass@k minus another's pass@k.
     Gap(commands::gap::GapArgs),
     /// The distribution of per-problem accuracy c/n.
     Histogram(commands::histogram::HistogramArgs),
+    /// Check one response against one gold answer and show why.
+    Verify(commands::verify::VerifyArgs),
 }

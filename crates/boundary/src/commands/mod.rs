@@ -3,10 +3,14 @@
 pub mod coverage;
 pub mod export;
 pub mod gap;
+pub mod grade;
+pub mod grade_code;
+pub mod grade_math;
 pub mod histogram;
 pub mod import;
 pub mod passk;
 pub mod runs;
+pub mod verify;
 
 use crate::cli::{Command, GlobalArgs};
 
@@ -18,6 +22,8 @@ pub fn run(command: Command, global: &GlobalArgs) -> anyhow::Result<()> {
         Command::Passk(args) => passk::run(args),
         Command::Coverage(args) => coverage::run(args),
         Command::Gap(args) => gap::run(args),
+        Command::Grade(args) => grade::run(args, global),
         Command::Histogram(args) => histogram::run(args),
+        Command::Verify(args) => verify::run(args),
     }
 }
