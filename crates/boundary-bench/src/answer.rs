@@ -66,11 +66,11 @@ mod tests {
         #[test]
         fn boxed_content_round_trips(inner in "[a-z0-9+{}]{0,12}", before in "[a-z ]{0,8}") {
             // Only balanced contents can round-trip.
-            let balanced = inner.chars().fold(Some(0i32), |d, c| match (d, c) {
-                (Some(d), '{') => Some(d + 1),
-                (Some(0), '}') => None,
-                (Some(d), '}') => Some(d - 1),
-                (d, _) => d,
+            let balanced = inner.chars().try_fold(0i32, |d, c| match c {
+                '{' => Some(d + 1),
+                '}' if d == 0 => None,
+                '}' => Some(d - 1),
+                _ => Some(d),
             }) == Some(0);
             prop_assume!(balanced);
             let text = format!("{before}\\boxed{{{inner}}}");

@@ -154,9 +154,9 @@ pub fn crossover(
         let mut sums = vec![0.0; ks.len()];
         let mut count = 0usize;
         for r in rows {
-            for (i, (x, y)) in matrix_a.row(r).iter().zip(matrix_b.row(r)).enumerate() {
+            for (i, sum) in sums.iter_mut().enumerate() {
                 // Every k is reachable: short problems were rejected above.
-                sums[i] += x.unwrap_or(0.0) - y.unwrap_or(0.0);
+                *sum += matrix_a.get(r, i).unwrap_or(0.0) - matrix_b.get(r, i).unwrap_or(0.0);
             }
             count += 1;
         }

@@ -110,7 +110,7 @@ impl Section {
 
 /// One piece of a section.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", content = "content", rename_all = "snake_case")]
 pub enum Block {
     /// A paragraph. `` `code` `` and `**bold**` are the only markup.
     Text(String),
@@ -273,6 +273,22 @@ mod tests {
             serde_json::to_string(&vec![Cell::Percent(0.5), Cell::count(3u64), Cell::Missing])
                 .unwrap(),
             "[0.5,3,null]"
+        );
+    }
+
+    #[test]
+    fn reports_serialise() {
+        let mut r = Report::new("r");
+        r.push(
+            Section::new("a", "A")
+                .text("t")
+                .block(Block::List(vec!["x".into()]))
+                .block(Block::Verbatim("v".into())),
+        );
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(
+            json["sections"][0]["blocks"][0],
+            serde_json::json!({"kind": "text", "content": "t"})
         );
     }
 

@@ -393,7 +393,7 @@ fn crossover_table(b: &BenchmarkResults, options: &SectionOptions) -> Table {
             "crossover k",
             "CI low",
             "CI high",
-            "resamples crossing",
+            "resamples crossing (%)",
             "problems",
         ],
     );

@@ -89,7 +89,7 @@ fn block(out: &mut String, b: &Block, svgs: &HashMap<String, String>) {
         }
         Block::Table(t) => table(out, t),
         Block::Figure(f) => {
-            let _ = write!(out, "<figure id=\"fig-{}\">\n", f.name);
+            let _ = writeln!(out, "<figure id=\"fig-{}\">", f.name);
             match svgs.get(&f.name) {
                 Some(svg) => out.push_str(strip_xml_declaration(svg)),
                 None => {

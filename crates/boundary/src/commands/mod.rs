@@ -1,6 +1,8 @@
 //! One module per subcommand; each has its clap `Args` and a `run` function.
 
+pub mod benchmarks;
 pub mod coverage;
+pub mod eval;
 pub mod export;
 pub mod gap;
 pub mod grade;
@@ -9,6 +11,7 @@ pub mod grade_math;
 pub mod histogram;
 pub mod import;
 pub mod passk;
+pub mod report;
 pub mod runs;
 pub mod verify;
 
@@ -25,5 +28,8 @@ pub fn run(command: Command, global: &GlobalArgs) -> anyhow::Result<()> {
         Command::Grade(args) => grade::run(args, global),
         Command::Histogram(args) => histogram::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Eval(args) => eval::run(args, global),
+        Command::Report(args) => report::run(args, global),
+        Command::Benchmarks(args) => benchmarks::run(args),
     }
 }

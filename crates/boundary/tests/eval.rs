@@ -1,0 +1,170 @@
+//! `boundary eval`: the experiment file is checked before anything is sampled, with
+//! errors pointing at its lines; the dry run prints the plan; the prepare stage records
+//! runs and prompts idempotently.
+
+mod common;
+
+use common::TestDir;
+
+/// A valid two-model experiment on small subsets; the model file only has to exist for
+/// the checks and the plan.
+fn experiment(t: &TestDir, extra: &str) -> String {
+    t.write("model.gguf", "not a real model: the dry run never loads it");
+    format!(
+        r#"title = "test"
+store = "run.db"
+out = "report"
+
+[sampling]
+max_tokens = 256
+
+[[model]]
+name = "base"
+path = "model.gguf"
+prompt = "raw"
+
+[[model]]
+name = "rl"
+endpoint = "http://127.0.0.1:9/v1"
+served_model = "rl-model"
+
+[[benchmark]]
+name = "gsm8k"
+n = 4
+limit = 3
+
+[[benchmark]]
+name = "math500"
+n = 8
+limit = 2
+{extra}"#
+    )
+}
+
+#[test]
+fn bad_experiments_point_at_their_lines() {
+    let t = TestDir::new();
+    let cases = [
+        (
+            "unknown_benchmark",
+            "\n[[benchmark]]\nname = \"math5000\"\n".to_string(),
+        ),
+        ("k_beyond_n", "\n[analysis]\nk = [1, 2, 4, 8]\n".to_string()),
+        (
+            "missing_model_file",
+            "\n[[model]]\nname = \"distilled\"\npath = \"missing.gguf\"\n".to_string(),
+        ),
+        ("mapping_names_a_missing_field", {
+            t.write(
+                "mine.jsonl",
+                "{\"uid\": \"a\", \"problem\": \"1+1?\", \"solution\": \"\\\\boxed{2}\"}\n",
+            );
+            "\n[[benchmark]]\nname = \"mine\"\npath = \"mine.jsonl\"\nfields = { id = \"uid\", question = \"prompt\", answer = \"solution\" }\n".to_string()
+        }),
+        (
+            "unknown_key",
+            "\n[analysis]\nbootstraps = 100\n".to_string(),
+        ),
+        (
+            "unknown_template",
+            "\n[[benchmark]]\nname = \"aime24\"\ntemplate = \"qwen-boxd\"\n".to_string(),
+        ),
+        (
+            "images_need_chat",
+            "\n[[benchmark]]\nname = \"mathvision\"\nlimit = 1\n".to_string(),
+        ),
+    ];
+    for (name, extra) in cases {
+        t.write("exp.toml", &experiment(&t, &extra));
+        let err = t.fails(&["eval", "exp.toml", "--dry-run"]);
+        insta::assert_snapshot!(format!("bad_{name}"), err);
+        assert!(!t.path("run.db").exists(), "{name}: nothing may be written");
+    }
+}
+
+#[test]
+fn several_problems_are_reported_together() {
+    let t = TestDir::new();
+    let text = experiment(
+        &t,
+        "\n[[benchmark]]\nname = \"nope\"\n\n[analysis]\nreference = \"nobody\"\n",
+    );
+    t.write("exp.toml", &text);
+    let err = t.fails(&["eval", "exp.toml", "--dry-run"]);
+    assert!(err.contains("unknown benchmark `nope`"), "{err}");
+    assert!(
+        err.contains("reference `nobody` is not one of the models"),
+        "{err}"
+    );
+    assert!(err.contains("2 problems in exp.toml"), "{err}");
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_writes_nothing() {
+    let t = TestDir::new();
+    t.write("exp.toml", &experiment(&t, ""));
+    let plan = t.ok(&["eval", "exp.toml", "--dry-run"]);
+    insta::assert_snapshot!("dry_run_plan", t.mask(&plan));
+    let json: serde_json::Value =
+        serde_json::from_str(&t.ok(&["eval", "exp.toml", "--dry-run", "--json"])).unwrap();
+    // 2 models × (3 problems × 4 + 2 problems × 8) samples.
+    assert_eq!(json["samples_to_make"], 56);
+    assert_eq!(json["max_new_tokens"], 56 * 256);
+    assert!(!t.path("run.db").exists());
+}
+
+#[test]
+fn prepare_records_runs_and_prompts_then_stops_before_sampling() {
+    let t = TestDir::new();
+    t.write("exp.toml", &experiment(&t, ""));
+    let err = t.fails(&["eval", "exp.toml", "--quiet"]);
+    assert!(err.contains("cannot sample yet"), "{err}");
+    assert!(
+        err.contains("base on gsm8k: 12 samples (embedded backend)"),
+        "{err}"
+    );
+    let runs: serde_json::Value =
+        serde_json::from_str(&t.ok(&["runs", "--store", "run.db", "--json"])).unwrap();
+    assert_eq!(runs["runs"].as_array().unwrap().len(), 4);
+    // The exact raw prompt of the paper's template is stored with the run.
+    let exported = t.ok(&["export", "--store", "run.db", "--format", "jsonl"]);
+    assert_eq!(exported, "", "no samples yet");
+    // Running again changes nothing: the same four runs, resumed.
+    t.fails(&["eval", "exp.toml", "--quiet"]);
+    let again: serde_json::Value =
+        serde_json::from_str(&t.ok(&["runs", "--store", "run.db", "--json"])).unwrap();
+    assert_eq!(runs, again);
+    // Changing a sampling setting makes new runs instead of mixing samples.
+    let changed = experiment(&t, "").replace("max_tokens = 256", "max_tokens = 512");
+    t.write("exp.toml", &changed);
+    t.fails(&["eval", "exp.toml", "--quiet"]);
+    let more: serde_json::Value =
+        serde_json::from_str(&t.ok(&["runs", "--store", "run.db", "--json"])).unwrap();
+    assert_eq!(more["runs"].as_array().unwrap().len(), 8);
+}
+
+#[test]
+fn quick_run_flags_write_their_experiment() {
+    let t = TestDir::new();
+    t.write("model.gguf", "x");
+    let plan = t.ok(&[
+        "eval",
+        "--model",
+        "m=model.gguf",
+        "--benchmark",
+        "aime24",
+        "--n",
+        "2",
+        "--limit",
+        "3",
+        "--out",
+        "quick",
+        "--dry-run",
+    ]);
+    assert!(plan.contains("aime24"), "{plan}");
+    let written = std::fs::read_to_string(t.path("quick/experiment.toml")).unwrap();
+    assert!(
+        written.contains("name = \"aime24\"\nn = 2\nlimit = 3"),
+        "{written}"
+    );
+}
