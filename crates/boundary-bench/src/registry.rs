@@ -1,6 +1,8 @@
 //! The benchmarks of the paper: names, where their data lives, the field the paper
 //! grades against, and the paper's n and template.
 
+use std::path::PathBuf;
+
 use serde::Serialize;
 
 use crate::error::{BenchError, Result};
@@ -276,6 +278,20 @@ impl Benchmark {
             });
         }
         Ok(problems)
+    }
+
+    /// The files holding a code benchmark's tests: the ones [`Benchmark::load`] reads
+    /// its problems from, so the code verifier grades against the same release. Empty
+    /// for math and visual benchmarks, whose gold answers travel with the problems.
+    pub fn test_files(self, options: &LoadOptions) -> Result<Vec<PathBuf>> {
+        match self {
+            Benchmark::HumanEvalPlus => {
+                Ok(vec![loaders::code::humaneval_plus_path(self, options)?])
+            }
+            Benchmark::MbppPlus => Ok(vec![loaders::code::mbpp_plus_path(self, options)?]),
+            Benchmark::LiveCodeBench => loaders::livecodebench::files(options),
+            _ => Ok(Vec::new()),
+        }
     }
 }
 

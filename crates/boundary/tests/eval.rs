@@ -119,6 +119,7 @@ fn prepare_records_runs_and_prompts_then_stops_before_sampling() {
     t.write("exp.toml", &experiment(&t, ""));
     let err = t.fails(&["eval", "exp.toml", "--quiet"]);
     assert!(err.contains("cannot sample yet"), "{err}");
+    assert!(err.contains("nothing is sampled yet"), "{err}");
     assert!(
         err.contains("base on gsm8k: 12 samples (embedded backend)"),
         "{err}"
@@ -166,5 +167,177 @@ fn quick_run_flags_write_their_experiment() {
     assert!(
         written.contains("name = \"aime24\"\nn = 2\nlimit = 3"),
         "{written}"
+    );
+}
+
+/// Writes responses into the runs `eval` recorded, as a sampling backend (or an earlier,
+/// interrupted eval) would: `correct(problem index, sample index)` picks a right or a
+/// wrong response.
+fn put_samples(
+    t: &TestDir,
+    benchmark: &str,
+    n: u32,
+    responses: impl Fn(usize, u32) -> String,
+    problems: &[String],
+) {
+    use boundary_store::{NewSample, SampleOutcome, Store};
+    let mut store = Store::open_existing(t.path("run.db")).unwrap();
+    let runs: Vec<_> = store
+        .runs()
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.benchmark == benchmark)
+        .collect();
+    assert!(!runs.is_empty(), "eval recorded a run on {benchmark}");
+    let mut writer = store.writer().unwrap();
+    for run in &runs {
+        for (p, id) in problems.iter().enumerate() {
+            for i in 0..n {
+                writer
+                    .put_sample(
+                        run.id,
+                        &NewSample {
+                            problem: id.clone(),
+                            sample_index: i,
+                            outcome: SampleOutcome::Ok {
+                                response: responses(p, i),
+                            },
+                            finish_reason: Some("stop".into()),
+                            prompt_tokens: None,
+                            completion_tokens: None,
+                        },
+                    )
+                    .unwrap();
+            }
+        }
+    }
+    writer.commit().unwrap();
+}
+
+#[test]
+fn existing_samples_are_graded_analysed_and_reported() {
+    use boundary_bench::{Benchmark, LoadOptions};
+    let t = TestDir::new();
+    t.write(
+        "exp.toml",
+        r#"title = "existing samples"
+store = "run.db"
+out = "report"
+
+[analysis]
+bootstrap = 200
+
+[[model]]
+name = "server"
+endpoint = "http://127.0.0.1:9/v1"
+
+[[benchmark]]
+name = "gsm8k"
+n = 4
+limit = 3
+
+[[benchmark]]
+name = "humaneval_plus"
+n = 2
+limit = 2
+"#,
+    );
+    // Nothing sampled and no backend: a clear error, the runs and prompts recorded.
+    let err = t.fails(&["eval", "exp.toml", "--quiet"]);
+    assert!(err.contains("nothing is sampled yet"), "{err}");
+
+    // GSM8K: problem p has p + 1 correct samples of 4.
+    let gsm8k = Benchmark::Gsm8k.load(&LoadOptions::vendored()).unwrap();
+    let gold: Vec<String> = gsm8k[..3].iter().map(|p| p.gold.clone().unwrap()).collect();
+    let ids: Vec<String> = gsm8k[..3].iter().map(|p| p.id.clone()).collect();
+    put_samples(
+        &t,
+        "gsm8k",
+        4,
+        |p, i| {
+            if (i as usize) <= p {
+                format!("Reasoning first. The answer is \\boxed{{{}}}.", gold[p])
+            } else {
+                "I am not sure. \\boxed{-1}".to_string()
+            }
+        },
+        &ids,
+    );
+    // HumanEval+: the canonical solution of problem 0 twice; for problem 1 one correct
+    // and one wrong program.
+    let data = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/humaneval_plus/HumanEvalPlus-v0.1.10.jsonl"
+    ))
+    .unwrap();
+    let rows: Vec<serde_json::Value> = data
+        .lines()
+        .take(2)
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let solution = |p: usize| {
+        format!(
+            "```python\n{}{}\n```",
+            rows[p]["prompt"].as_str().unwrap(),
+            rows[p]["canonical_solution"].as_str().unwrap()
+        )
+    };
+    let ids: Vec<String> = rows
+        .iter()
+        .map(|r| r["task_id"].as_str().unwrap().to_owned())
+        .collect();
+    put_samples(
+        &t,
+        "humaneval_plus",
+        2,
+        |p, i| {
+            if p == 1 && i == 1 {
+                "```python\ndef separate_paren_groups(paren_string):\n    return []\n```".into()
+            } else {
+                solution(p)
+            }
+        },
+        &ids,
+    );
+
+    // Now eval grades both kinds, analyses and writes the report.
+    t.ok(&["eval", "exp.toml", "--quiet"]);
+    let summary = std::fs::read_to_string(t.path("report/tables/summary.csv")).unwrap();
+    let passk: serde_json::Value =
+        serde_json::from_str(&t.ok(&["passk", "--store", "run.db", "--json", "--k", "1,2"]))
+            .unwrap();
+    let curves = passk["curves"].as_array().unwrap();
+    let mean_at = |benchmark: &str, k: usize| {
+        curves
+            .iter()
+            .find(|c| c["benchmark"] == benchmark)
+            .unwrap_or_else(|| panic!("{benchmark} in {passk}"))["curve"][k]["pass_at_k"]
+            .as_f64()
+            .unwrap()
+    };
+    // pass@1 = mean accuracy: (1/4 + 2/4 + 3/4) / 3 = 0.5 and (1 + 1/2) / 2 = 0.75.
+    assert!((mean_at("gsm8k", 0) - 0.5).abs() < 1e-9, "{passk}");
+    assert!(
+        (mean_at("humaneval_plus", 0) - 0.75).abs() < 1e-9,
+        "{passk}"
+    );
+    // pass@2 of HumanEval+: both problems solved.
+    assert!((mean_at("humaneval_plus", 1) - 1.0).abs() < 1e-9, "{passk}");
+    assert!(summary.contains("gsm8k"), "{summary}");
+    assert!(summary.contains("humaneval_plus"), "{summary}");
+    for file in [
+        "report/report.md",
+        "report/report.html",
+        "report/samples.html",
+    ] {
+        assert!(t.path(file).is_file(), "{file}");
+    }
+
+    // Running again grades nothing new and writes the same report.
+    let before = std::fs::read_to_string(t.path("report/report.md")).unwrap();
+    t.ok(&["eval", "exp.toml", "--quiet"]);
+    assert_eq!(
+        before,
+        std::fs::read_to_string(t.path("report/report.md")).unwrap()
     );
 }

@@ -51,10 +51,15 @@ pub fn mbpp_plus_path(benchmark: Benchmark, options: &LoadOptions) -> Result<Pat
     }
 }
 
+/// The file HumanEval+ is read from: the user's, else the vendored v0.1.10.
+pub fn humaneval_plus_path(benchmark: Benchmark, options: &LoadOptions) -> Result<PathBuf> {
+    vendored(benchmark, options)
+}
+
 /// HumanEval+ (`task_id`, `prompt`, `entry_point`): the prompt is the function
 /// signature and docstring the model completes.
 pub fn humaneval_plus(benchmark: Benchmark, options: &LoadOptions) -> Result<Vec<Problem>> {
-    load_with(&vendored(benchmark, options)?, |f| {
+    load_with(&humaneval_plus_path(benchmark, options)?, |f| {
         let mut p = Problem::new(f.text("task_id")?, f.text("prompt")?, None);
         keep(&mut p, f, &["entry_point"]);
         p.fields.insert("tests".into(), json!(test_count(f)));

@@ -4,6 +4,7 @@
 
 mod config;
 mod diagnostic;
+mod grade;
 mod plan;
 
 use std::path::PathBuf;
@@ -109,33 +110,30 @@ pub fn run(args: EvalArgs, global: &GlobalArgs) -> anyhow::Result<()> {
     let runs = plan::prepare(&experiment, &mut store)?;
 
     // Stage 2: sample what is missing.
-    let missing: Vec<&plan::PreparedRun> = runs.iter().filter(|r| r.plan.missing() > 0).collect();
-    if !missing.is_empty() {
-        let lines: Vec<String> = missing
-            .iter()
-            .map(|r| {
-                format!(
-                    "{} on {}: {} samples ({} backend)",
-                    r.model,
-                    r.benchmark,
-                    r.plan.missing(),
-                    r.backend_name()
-                )
-            })
-            .collect();
+    let unsampled: Vec<String> = runs
+        .iter()
+        .filter(|r| r.plan.missing() > 0)
+        .map(|r| {
+            format!(
+                "{} on {}: {} samples ({} backend)",
+                r.model,
+                r.benchmark,
+                r.plan.missing(),
+                r.backend_name()
+            )
+        })
+        .collect();
+    if runs.iter().all(|r| r.plan.completed == 0) && !unsampled.is_empty() {
         bail!(
-            "this build of boundary cannot sample yet: the embedded and OpenAI-compatible \
-             backends are not part of it. Still to sample:\n  {}\nThe runs, problems and prompts \
-             are recorded in {}; samples made elsewhere enter with `boundary import`, and \
-             `boundary report --store {}` reports whatever is graded.",
-            lines.join("\n  "),
-            experiment.store.display(),
-            experiment.store.display()
+            "{}\nnothing is sampled yet, so there is nothing to grade or report",
+            cannot_sample(&unsampled, &experiment)
         );
     }
 
-    // Stages 3 and 4 (grading, scoring) need the verifiers and backends; stage 5 analyses
-    // what is graded and writes the report.
+    // Stage 3: grade what is ungraded.
+    grade::grade(&experiment, &runs, &mut store, global)?;
+
+    // Stage 5: analyse what is graded and write the report.
     let options = AnalysisOptions {
         ks: experiment.analysis.ks.clone(),
         bootstrap: Some(boundary_core::Bootstrap::new(
@@ -166,6 +164,25 @@ pub fn run(args: EvalArgs, global: &GlobalArgs) -> anyhow::Result<()> {
         experiment.analysis.confidence,
         &experiment.out,
         global,
+    )?;
+    if !unsampled.is_empty() {
+        bail!(
+            "{}\nthe report in {} covers the samples the store has",
+            cannot_sample(&unsampled, &experiment),
+            experiment.out.display()
+        );
+    }
+    Ok(())
+}
+
+/// Why samples are still missing, and what the user can do.
+fn cannot_sample(unsampled: &[String], experiment: &config::Experiment) -> String {
+    format!(
+        "this build of boundary cannot sample yet: the embedded and OpenAI-compatible \
+         backends are not part of it. Still to sample:\n  {}\nThe runs, problems and prompts \
+         are recorded in {}; samples made elsewhere enter with `boundary import`.",
+        unsampled.join("\n  "),
+        experiment.store.display(),
     )
 }
 

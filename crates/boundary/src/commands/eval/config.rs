@@ -13,11 +13,13 @@ use boundary_bench::{
     RawFormat, Templates,
 };
 use boundary_sample::SamplingParams;
+use clap::ValueEnum;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use toml::Spanned;
 
 use super::diagnostic::{ConfigErrors, Diagnostic};
+use crate::commands::grade_math::MathMode;
 
 // ---- The file as written -------------------------------------------------------------
 
@@ -33,6 +35,8 @@ struct RawConfig {
     sampling: RawSampling,
     #[serde(default)]
     analysis: RawAnalysis,
+    #[serde(default)]
+    grading: RawGrading,
     #[serde(default, rename = "model")]
     models: Vec<RawModel>,
     #[serde(default, rename = "benchmark")]
@@ -64,6 +68,19 @@ struct RawAnalysis {
     reference: Option<Spanned<String>>,
     bins: Option<usize>,
     verifier: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGrading {
+    /// Math grading semantics: "default", "boxed-only" or "paper".
+    math: Option<Spanned<String>>,
+    /// The Python interpreter that runs code samples.
+    python: Option<String>,
+    /// Sandbox workers [default: all cores].
+    workers: Option<usize>,
+    #[serde(default)]
+    allow_unsafe_sandbox: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -206,6 +223,16 @@ pub struct AnalysisSettings {
     pub verifier: Option<String>,
 }
 
+/// How samples are graded: math answers by boundary-math, programs in the
+/// boundary-code sandbox.
+#[derive(Debug, Clone)]
+pub struct GradingSettings {
+    pub math: MathMode,
+    pub python: String,
+    pub workers: Option<usize>,
+    pub allow_unsafe_sandbox: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct PerplexitySpec {
     pub scorer: String,
@@ -226,6 +253,7 @@ pub struct Experiment {
     pub benchmarks: Vec<BenchmarkSpec>,
     pub templates: Templates,
     pub analysis: AnalysisSettings,
+    pub grading: GradingSettings,
     pub perplexity: Option<PerplexitySpec>,
 }
 
@@ -332,6 +360,7 @@ impl Checker {
         let models = self.models(&raw, &templates);
         let benchmarks = self.benchmarks(&raw.benchmarks, &templates);
         let analysis = self.analysis(&raw.analysis, &models, &benchmarks);
+        let grading = self.grading(&raw.grading);
         let perplexity = raw
             .perplexity
             .as_ref()
@@ -348,6 +377,7 @@ impl Checker {
             benchmarks,
             templates,
             analysis,
+            grading,
             perplexity,
         })
     }
@@ -548,6 +578,19 @@ impl Checker {
                 (None, None) => Domain::Math,
                 (Some(k), _) => match k.get_ref().as_str() {
                     "math" => Domain::Math,
+                    "code" if custom => {
+                        self.error(
+                            k.span(),
+                            "user benchmarks of kind code cannot be graded: the code verifier \
+                             runs the tests of HumanEval+, MBPP+ and LiveCodeBench only",
+                        )
+                        .help = Some(
+                            "sample them here and grade with `boundary grade --kind code \
+                             --input`, whose lines carry each problem's tests"
+                                .into(),
+                        );
+                        continue;
+                    }
                     "code" => Domain::Code,
                     "visual" => Domain::Visual,
                     other => {
@@ -734,6 +777,27 @@ impl Checker {
             reference,
             bins: raw.bins.unwrap_or(10).max(1),
             verifier: raw.verifier.clone(),
+        }
+    }
+
+    fn grading(&mut self, raw: &RawGrading) -> GradingSettings {
+        let math = match &raw.math {
+            None => MathMode::Default,
+            Some(m) => MathMode::from_str(m.get_ref(), true).unwrap_or_else(|_| {
+                self.error(m.span(), format!("unknown math grading `{}`", m.get_ref()))
+                    .help = Some(
+                    "\"default\" (exact equivalence), \"boxed-only\" (only a \\boxed{} answer \
+                     counts) or \"paper\" (the paper's Qwen2.5-Math grader)"
+                        .into(),
+                );
+                MathMode::Default
+            }),
+        };
+        GradingSettings {
+            math,
+            python: raw.python.clone().unwrap_or_else(|| "python3".into()),
+            workers: raw.workers,
+            allow_unsafe_sandbox: raw.allow_unsafe_sandbox,
         }
     }
 

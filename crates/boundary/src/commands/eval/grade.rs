@@ -1,0 +1,130 @@
+//! Stage 3 of `boundary eval`: every completed sample without a grade is graded, math
+//! answers by boundary-math and programs in the boundary-code sandbox, through the same
+//! code as `boundary grade --store`. Grades are written a batch at a time, so an
+//! interrupted eval resumes with the samples still ungraded.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use boundary_bench::Domain;
+use boundary_code::jsonl::ProblemIndex;
+use boundary_code::loaders::{evalplus, livecodebench};
+use boundary_code::problem::CodeProblem;
+use boundary_code::store::{RunSelection, grade_store};
+use boundary_store::Store;
+
+use super::config::{BenchmarkSource, BenchmarkSpec, Experiment, GradingSettings};
+use super::plan::PreparedRun;
+use crate::cli::GlobalArgs;
+use crate::commands::grade_code::{CodeGradeArgs, grader};
+use crate::commands::grade_math;
+use crate::output;
+
+/// Grades what each run has not had graded yet.
+pub fn grade(
+    experiment: &Experiment,
+    runs: &[PreparedRun],
+    store: &mut Store,
+    global: &GlobalArgs,
+) -> anyhow::Result<()> {
+    let mut sandbox = None;
+    for run in runs {
+        let benchmark = experiment
+            .benchmarks
+            .iter()
+            .find(|b| b.name == run.benchmark)
+            .with_context(|| format!("benchmark `{}` is not in the experiment", run.benchmark))?;
+        let id = run.plan.run.id;
+        match benchmark.domain {
+            Domain::Math | Domain::Visual => grade_math::run(
+                None,
+                None,
+                Some(&experiment.store),
+                Some(id),
+                experiment.grading.math,
+                global,
+            )
+            .with_context(|| format!("grading {} on {}", run.model, run.benchmark))?,
+            Domain::Code => {
+                let index = ProblemIndex::new(code_problems(benchmark)?);
+                let grader = match &mut sandbox {
+                    Some(grader) => grader,
+                    None => {
+                        sandbox.insert(grader(&sandbox_args(&experiment.grading), global.quiet)?)
+                    }
+                };
+                let progress = output::counter(global.quiet, "programs");
+                let summary = grade_store(store, grader, &index, &RunSelection::Id(id), |s| {
+                    progress.set_position(s.graded as u64)
+                })
+                .with_context(|| format!("grading {} on {}", run.model, run.benchmark))?;
+                progress.finish_and_clear();
+                if !global.quiet {
+                    eprintln!(
+                        "run {id} ({} on {}): {} programs graded, {} correct, {} harness errors \
+                         (left ungraded, retried next time)",
+                        run.model,
+                        run.benchmark,
+                        summary.graded,
+                        summary.correct,
+                        summary.harness_errors
+                    );
+                }
+                if let Some(unknown) = summary.unknown_problems.first() {
+                    bail!(
+                        "{} samples of {} on {} refer to problems the test files do not have \
+                         (first: {unknown})",
+                        summary.unknown_problems.len(),
+                        run.model,
+                        run.benchmark
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn sandbox_args(settings: &GradingSettings) -> CodeGradeArgs {
+    CodeGradeArgs {
+        benchmark: None,
+        data: None,
+        mbpp_asserts: false,
+        run: None,
+        workers: settings.workers,
+        python: settings.python.clone(),
+        allow_unsafe_sandbox: settings.allow_unsafe_sandbox,
+        all_tests: false,
+    }
+}
+
+/// The problems with their tests, read by the code verifier's loaders from the same
+/// files the benchmark's prompts came from.
+fn code_problems(benchmark: &BenchmarkSpec) -> anyhow::Result<Vec<CodeProblem>> {
+    let BenchmarkSource::Registry(registry) = &benchmark.source else {
+        bail!(
+            "`{}` is a user benchmark of kind code: its tests are not known to the code \
+             verifier",
+            benchmark.name
+        );
+    };
+    let files = registry.test_files(&benchmark.options)?;
+    let load = |path: &Path| -> anyhow::Result<Vec<CodeProblem>> {
+        let problems = match registry {
+            boundary_bench::Benchmark::HumanEvalPlus => evalplus::load_humaneval_plus(path)?,
+            boundary_bench::Benchmark::MbppPlus => {
+                evalplus::load_mbpp_plus(path, evalplus::MbppTests::EvalPlus)?
+            }
+            boundary_bench::Benchmark::LiveCodeBench => livecodebench::load(path)?,
+            other => bail!("{} has no code tests", other.name()),
+        };
+        Ok(problems)
+    };
+    let mut problems = Vec::new();
+    for file in &files {
+        problems.extend(
+            load(file).with_context(|| format!("reading the tests of {}", benchmark.name))?,
+        );
+    }
+    Ok(problems)
+}
