@@ -349,3 +349,37 @@ fn a_missing_data_folder_is_explained() {
          checkout: set BOUNDARY_DATA to the data/ folder of a Boundary checkout, or give `path`"
     );
 }
+
+#[test]
+fn code_benchmarks_name_the_files_their_tests_are_in() {
+    let vendored = LoadOptions::vendored();
+    let he = Benchmark::HumanEvalPlus.test_files(&vendored).unwrap();
+    assert_eq!(he.len(), 1);
+    assert!(he[0].ends_with("humaneval_plus/HumanEvalPlus-v0.1.10.jsonl"));
+    let mbpp = Benchmark::MbppPlus.test_files(&vendored).unwrap();
+    assert!(mbpp[0].ends_with("mbpp_plus/MbppPlus-evalplus-git767efcc.jsonl"));
+    // The user's release file wins, as it does for the prompts.
+    let released = fixture("mbpp_plus/MbppPlus-v0.2.0.jsonl.gz");
+    let chosen = Benchmark::MbppPlus
+        .test_files(&LoadOptions {
+            path: Some(released.clone()),
+            ..LoadOptions::vendored()
+        })
+        .unwrap();
+    assert_eq!(chosen, [released]);
+    let lcb = fixture("livecodebench/test5.jsonl");
+    let files = Benchmark::LiveCodeBench
+        .test_files(&LoadOptions {
+            path: Some(lcb.clone()),
+            ..LoadOptions::default()
+        })
+        .unwrap();
+    assert_eq!(files, [lcb]);
+    assert!(
+        Benchmark::LiveCodeBench
+            .test_files(&LoadOptions::default())
+            .is_err()
+    );
+    // Math answers travel with the problems.
+    assert!(Benchmark::Math500.test_files(&vendored).unwrap().is_empty());
+}

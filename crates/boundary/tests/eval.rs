@@ -341,3 +341,21 @@ limit = 2
         std::fs::read_to_string(t.path("report/report.md")).unwrap()
     );
 }
+
+#[test]
+fn code_tests_the_verifier_cannot_read_stop_the_run_before_sampling() {
+    let t = TestDir::new();
+    let released = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../boundary-bench/tests/fixtures/mbpp_plus/MbppPlus-v0.2.0.jsonl.gz"
+    );
+    let text = experiment(
+        &t,
+        &format!("\n[[benchmark]]\nname = \"mbpp_plus\"\npath = \"{released}\"\nn = 4\n"),
+    );
+    t.write("exp.toml", &text);
+    let err = t.fails(&["eval", "exp.toml", "--dry-run"]);
+    assert!(err.contains("reading the tests of `mbpp_plus`"), "{err}");
+    assert!(err.contains("uncompressed JSON Lines"), "{err}");
+    assert!(!t.path("run.db").exists());
+}

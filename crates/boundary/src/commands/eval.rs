@@ -88,6 +88,8 @@ pub fn run(args: EvalArgs, global: &GlobalArgs) -> anyhow::Result<()> {
     } else {
         plan::plan(&experiment, None)?
     };
+    // The code verifier's tests are read before anything is written or sampled.
+    let code_tests = grade::CodeTests::load(&experiment)?;
     if args.dry_run {
         if args.json {
             return output::print_json(&plan);
@@ -131,7 +133,7 @@ pub fn run(args: EvalArgs, global: &GlobalArgs) -> anyhow::Result<()> {
     }
 
     // Stage 3: grade what is ungraded.
-    grade::grade(&experiment, &runs, &mut store, global)?;
+    grade::grade(&experiment, &runs, &code_tests, &mut store, global)?;
 
     // Stage 5: analyse what is graded and write the report.
     let options = AnalysisOptions {

@@ -3,6 +3,7 @@
 //! code as `boundary grade --store`. Grades are written a batch at a time, so an
 //! interrupted eval resumes with the samples still ungraded.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{Context, bail};
@@ -20,10 +21,45 @@ use crate::commands::grade_code::{CodeGradeArgs, grader};
 use crate::commands::grade_math;
 use crate::output;
 
+/// The tests of the experiment's code benchmarks, by benchmark name: loaded before
+/// anything is sampled, so a release file the code verifier cannot read stops the run
+/// before it spends hours sampling.
+pub struct CodeTests(HashMap<String, ProblemIndex>);
+
+impl CodeTests {
+    pub fn load(experiment: &Experiment) -> anyhow::Result<Self> {
+        let mut tests = HashMap::new();
+        for benchmark in experiment
+            .benchmarks
+            .iter()
+            .filter(|b| b.domain == Domain::Code)
+        {
+            let index = ProblemIndex::new(code_problems(benchmark)?);
+            let missing: Vec<&str> = benchmark
+                .problems
+                .iter()
+                .filter(|p| index.get(&p.id).is_none())
+                .map(|p| p.id.as_str())
+                .collect();
+            if let Some(first) = missing.first() {
+                bail!(
+                    "{} problems of `{}` have no tests in its test files (first: {first}); \
+                     nothing was sampled",
+                    missing.len(),
+                    benchmark.name
+                );
+            }
+            tests.insert(benchmark.name.clone(), index);
+        }
+        Ok(Self(tests))
+    }
+}
+
 /// Grades what each run has not had graded yet.
 pub fn grade(
     experiment: &Experiment,
     runs: &[PreparedRun],
+    tests: &CodeTests,
     store: &mut Store,
     global: &GlobalArgs,
 ) -> anyhow::Result<()> {
@@ -46,7 +82,9 @@ pub fn grade(
             )
             .with_context(|| format!("grading {} on {}", run.model, run.benchmark))?,
             Domain::Code => {
-                let index = ProblemIndex::new(code_problems(benchmark)?);
+                let index = tests.0.get(&benchmark.name).with_context(|| {
+                    format!("the tests of `{}` were not loaded", benchmark.name)
+                })?;
                 let grader = match &mut sandbox {
                     Some(grader) => grader,
                     None => {
@@ -54,7 +92,7 @@ pub fn grade(
                     }
                 };
                 let progress = output::counter(global.quiet, "programs");
-                let summary = grade_store(store, grader, &index, &RunSelection::Id(id), |s| {
+                let summary = grade_store(store, grader, index, &RunSelection::Id(id), |s| {
                     progress.set_position(s.graded as u64)
                 })
                 .with_context(|| format!("grading {} on {}", run.model, run.benchmark))?;
@@ -122,9 +160,20 @@ fn code_problems(benchmark: &BenchmarkSpec) -> anyhow::Result<Vec<CodeProblem>> 
     };
     let mut problems = Vec::new();
     for file in &files {
-        problems.extend(
-            load(file).with_context(|| format!("reading the tests of {}", benchmark.name))?,
-        );
+        let name = file.to_string_lossy();
+        let hint = if name.ends_with(".gz") || name.ends_with(".parquet") {
+            "; the code verifier reads uncompressed JSON Lines: give `path` to the unpacked \
+             .jsonl release file"
+        } else {
+            ""
+        };
+        problems.extend(load(file).with_context(|| {
+            format!(
+                "reading the tests of `{}` from {}{hint}",
+                benchmark.name,
+                file.display()
+            )
+        })?);
     }
     Ok(problems)
 }
