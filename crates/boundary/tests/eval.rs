@@ -61,6 +61,10 @@ fn bad_experiments_point_at_their_lines() {
             );
             "\n[[benchmark]]\nname = \"mine\"\npath = \"mine.jsonl\"\nfields = { id = \"uid\", question = \"prompt\", answer = \"solution\" }\n".to_string()
         }),
+        ("user_benchmark_without_answers", {
+            t.write("plain.jsonl", "{\"uid\": \"a\", \"problem\": \"1+1?\"}\n");
+            "\n[[benchmark]]\nname = \"plain\"\npath = \"plain.jsonl\"\nfields = { id = \"uid\", question = \"problem\" }\n".to_string()
+        }),
         (
             "unknown_key",
             "\n[analysis]\nbootstraps = 100\n".to_string(),

@@ -634,6 +634,23 @@ impl Checker {
                 );
                 continue;
             }
+            if domain != Domain::Code
+                && let Some(p) = problems.iter().find(|p| p.gold.is_none())
+            {
+                self.error(
+                    b.fields
+                        .as_ref()
+                        .map_or_else(|| b.name.span(), Spanned::span),
+                    format!(
+                        "problem `{}` of `{name}` has no gold answer, so its samples could not \
+                         be graded",
+                        p.id
+                    ),
+                )
+                .help =
+                    Some("map the field holding the answer: fields = { answer = \"...\" }".into());
+                continue;
+            }
             let template = match &b.template {
                 Some(t) => {
                     if let Err(e) = templates.get(t.get_ref()) {
