@@ -363,3 +363,62 @@ fn code_tests_the_verifier_cannot_read_stop_the_run_before_sampling() {
     assert!(err.contains("uncompressed JSON Lines"), "{err}");
     assert!(!t.path("run.db").exists());
 }
+
+#[test]
+fn no_sample_grades_and_reports_imported_samples() {
+    let t = TestDir::new();
+    t.write(
+        "exp.toml",
+        r#"store = "run.db"
+out = "report"
+
+[analysis]
+bootstrap = 100
+
+[[model]]
+name = "qwen"
+endpoint = "http://127.0.0.1:9/v1"
+
+[[benchmark]]
+name = "aime24"
+n = 2
+"#,
+    );
+    let err = t.fails(&["eval", "exp.toml", "--no-sample", "--quiet"]);
+    assert!(
+        err.contains("--no-sample reports the samples of an existing store"),
+        "{err}"
+    );
+
+    // Samples made elsewhere, imported ungraded with their gold answers: of two
+    // problems, the first answered right once, the second never.
+    let line = |problem: &str, index: u32, response: &str, gold: &str| {
+        serde_json::json!({"model": "qwen", "benchmark": "aime24", "problem_id": problem,
+            "sample_index": index, "response": response, "gold": gold})
+        .to_string()
+    };
+    t.write(
+        "samples.jsonl",
+        &[
+            line("60", 0, "so it is \\boxed{204}", "204"),
+            line("60", 1, "so it is \\boxed{205}", "204"),
+            line("61", 0, "\\boxed{1}", "25"),
+            line("61", 1, "no idea", "25"),
+        ]
+        .join("\n"),
+    );
+    t.ok(&["import", "--store", "run.db", "--input", "samples.jsonl"]);
+    t.ok(&["eval", "exp.toml", "--no-sample", "--quiet"]);
+    let report = std::fs::read_to_string(t.path("report/report.md")).unwrap();
+    assert!(report.contains("aime24"), "{report}");
+    // pass@1 = (1/2 + 0) / 2 = 25%, pass@2 = 50%: the math verifier graded them.
+    let passk: serde_json::Value =
+        serde_json::from_str(&t.ok(&["passk", "--store", "run.db", "--json"])).unwrap();
+    let curve = &passk["curves"][0]["curve"];
+    assert_eq!(curve[0]["pass_at_k"], 0.25, "{passk}");
+    assert_eq!(curve[1]["pass_at_k"], 0.5, "{passk}");
+    // Nothing was planned or sampled: the store holds only the imported run.
+    let runs: serde_json::Value =
+        serde_json::from_str(&t.ok(&["runs", "--store", "run.db", "--json"])).unwrap();
+    assert_eq!(runs["runs"].as_array().unwrap().len(), 1, "{runs}");
+}

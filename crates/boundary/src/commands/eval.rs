@@ -30,6 +30,11 @@ pub struct EvalArgs {
     /// Print the plan (prompts, samples to make, estimated tokens) and stop.
     #[arg(long)]
     pub dry_run: bool,
+    /// Sample nothing: grade, analyse and report the samples the store already has for
+    /// the experiment's models and benchmarks (from an earlier eval, or entered with
+    /// `boundary import` under the same model and benchmark names).
+    #[arg(long, conflicts_with = "dry_run")]
+    pub no_sample: bool,
     /// Print the plan as JSON.
     #[arg(long, requires = "dry_run")]
     pub json: bool,
@@ -101,6 +106,17 @@ pub fn run(args: EvalArgs, global: &GlobalArgs) -> anyhow::Result<()> {
         eprint!("{}", plan::render(&plan, &experiment));
     }
 
+    if args.no_sample {
+        let mut store = Store::open_existing(&experiment.store).with_context(|| {
+            format!(
+                "--no-sample reports the samples of an existing store, and {} cannot be opened",
+                experiment.store.display()
+            )
+        })?;
+        grade::grade(&experiment, &code_tests, &mut store, global)?;
+        return report(&experiment, &store, global);
+    }
+
     if let Some(parent) = experiment.store.parent() {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
@@ -133,9 +149,26 @@ pub fn run(args: EvalArgs, global: &GlobalArgs) -> anyhow::Result<()> {
     }
 
     // Stage 3: grade what is ungraded.
-    grade::grade(&experiment, &runs, &code_tests, &mut store, global)?;
+    grade::grade(&experiment, &code_tests, &mut store, global)?;
 
     // Stage 5: analyse what is graded and write the report.
+    report(&experiment, &store, global)?;
+    if !unsampled.is_empty() {
+        bail!(
+            "{}\nthe report in {} covers the samples the store has",
+            cannot_sample(&unsampled, &experiment),
+            experiment.out.display()
+        );
+    }
+    Ok(())
+}
+
+/// Analyses what the store has graded for the experiment and writes the report.
+fn report(
+    experiment: &config::Experiment,
+    store: &Store,
+    global: &GlobalArgs,
+) -> anyhow::Result<()> {
     let options = AnalysisOptions {
         ks: experiment.analysis.ks.clone(),
         bootstrap: Some(boundary_core::Bootstrap::new(
@@ -158,23 +191,15 @@ pub fn run(args: EvalArgs, global: &GlobalArgs) -> anyhow::Result<()> {
             .collect(),
         ..AnalysisOptions::default()
     };
-    let analysis = analyse(&store, &options)?;
+    let analysis = analyse(store, &options)?;
     crate::commands::report::write(
-        &store,
+        store,
         &analysis,
         &experiment.title,
         experiment.analysis.confidence,
         &experiment.out,
         global,
-    )?;
-    if !unsampled.is_empty() {
-        bail!(
-            "{}\nthe report in {} covers the samples the store has",
-            cannot_sample(&unsampled, &experiment),
-            experiment.out.display()
-        );
-    }
-    Ok(())
+    )
 }
 
 /// Why samples are still missing, and what the user can do.

@@ -12,10 +12,9 @@ use boundary_code::jsonl::ProblemIndex;
 use boundary_code::loaders::{evalplus, livecodebench};
 use boundary_code::problem::CodeProblem;
 use boundary_code::store::{RunSelection, grade_store};
-use boundary_store::Store;
+use boundary_store::{Run, Store};
 
 use super::config::{BenchmarkSource, BenchmarkSpec, Experiment, GradingSettings};
-use super::plan::PreparedRun;
 use crate::cli::GlobalArgs;
 use crate::commands::grade_code::{CodeGradeArgs, grader};
 use crate::commands::grade_math;
@@ -55,22 +54,29 @@ impl CodeTests {
     }
 }
 
-/// Grades what each run has not had graded yet.
+/// Grades what the store's runs of the experiment's models and benchmarks have not had
+/// graded yet: the runs eval made, and samples imported under the same names.
 pub fn grade(
     experiment: &Experiment,
-    runs: &[PreparedRun],
     tests: &CodeTests,
     store: &mut Store,
     global: &GlobalArgs,
 ) -> anyhow::Result<()> {
+    let runs: Vec<Run> = store
+        .runs()?
+        .into_iter()
+        .filter(|r| experiment.models.iter().any(|m| m.name == r.model))
+        .collect();
     let mut sandbox = None;
-    for run in runs {
-        let benchmark = experiment
+    for run in &runs {
+        let Some(benchmark) = experiment
             .benchmarks
             .iter()
             .find(|b| b.name == run.benchmark)
-            .with_context(|| format!("benchmark `{}` is not in the experiment", run.benchmark))?;
-        let id = run.plan.run.id;
+        else {
+            continue;
+        };
+        let id = run.id;
         match benchmark.domain {
             Domain::Math | Domain::Visual => grade_math::run(
                 None,
