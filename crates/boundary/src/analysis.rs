@@ -30,6 +30,10 @@ pub struct AnalysisOptions {
     /// model of each benchmark, in run order].
     pub reference: Option<String>,
     pub verifier: Option<String>,
+    /// Per benchmark, whose grades to read when `verifier` is not given (eval: the
+    /// verifier it grades that benchmark with, so grades imported with the samples do
+    /// not make the choice ambiguous).
+    pub benchmark_verifiers: HashMap<String, String>,
     pub skip_short: bool,
     /// At most this many samples go into the sample browser.
     pub browser_limit: usize,
@@ -46,11 +50,20 @@ impl Default for AnalysisOptions {
             bins: 10,
             reference: None,
             verifier: None,
+            benchmark_verifiers: HashMap::new(),
             skip_short: false,
             browser_limit: 20_000,
             models: Vec::new(),
             benchmarks: Vec::new(),
         }
+    }
+}
+
+impl AnalysisOptions {
+    fn verifier_of(&self, benchmark: &str) -> Option<&str> {
+        self.verifier
+            .as_deref()
+            .or_else(|| self.benchmark_verifiers.get(benchmark).map(String::as_str))
     }
 }
 
@@ -139,7 +152,7 @@ pub fn analyse(store: &Store, options: &AnalysisOptions) -> anyhow::Result<Analy
         {
             continue;
         }
-        match graded_counts(store, run, options.verifier.as_deref())? {
+        match graded_counts(store, run, options.verifier_of(&run.benchmark))? {
             Ok(counts) => {
                 if !benchmark_order.contains(&run.benchmark) {
                     benchmark_order.push(run.benchmark.clone());
@@ -212,9 +225,9 @@ pub fn analyse(store: &Store, options: &AnalysisOptions) -> anyhow::Result<Analy
         .collect::<std::collections::BTreeSet<_>>()
     {
         let filter = ExportFilter {
+            verifier: options.verifier_of(&benchmark).map(str::to_owned),
             model: Some(model),
             benchmark: Some(benchmark),
-            verifier: options.verifier.clone(),
         };
         let sink = Lines {
             buffer: Vec::new(),

@@ -390,11 +390,11 @@ n = 2
         "{err}"
     );
 
-    // Samples made elsewhere, imported ungraded with their gold answers: of two
-    // problems, the first answered right once, the second never.
+    // Samples made elsewhere, imported with their gold answers and a pipeline's own
+    // (wrong) grades: of two problems, the first is answered right once, the second never.
     let line = |problem: &str, index: u32, response: &str, gold: &str| {
         serde_json::json!({"model": "qwen", "benchmark": "aime24", "problem_id": problem,
-            "sample_index": index, "response": response, "gold": gold})
+            "sample_index": index, "response": response, "gold": gold, "correct": true})
         .to_string()
     };
     t.write(
@@ -411,9 +411,19 @@ n = 2
     t.ok(&["eval", "exp.toml", "--no-sample", "--quiet"]);
     let report = std::fs::read_to_string(t.path("report/report.md")).unwrap();
     assert!(report.contains("aime24"), "{report}");
-    // pass@1 = (1/2 + 0) / 2 = 25%, pass@2 = 50%: the math verifier graded them.
-    let passk: serde_json::Value =
-        serde_json::from_str(&t.ok(&["passk", "--store", "run.db", "--json"])).unwrap();
+    // pass@1 = (1/2 + 0) / 2 = 25%, pass@2 = 50%: the math verifier graded them, and
+    // the report reads its grades, not the imported ones.
+    let summary = std::fs::read_to_string(t.path("report/tables/summary.csv")).unwrap();
+    assert!(summary.contains("aime24,qwen,2,2,0.25,0.5,1,"), "{summary}");
+    let passk: serde_json::Value = serde_json::from_str(&t.ok(&[
+        "passk",
+        "--store",
+        "run.db",
+        "--json",
+        "--verifier",
+        "math",
+    ]))
+    .unwrap();
     let curve = &passk["curves"][0]["curve"];
     assert_eq!(curve[0]["pass_at_k"], 0.25, "{passk}");
     assert_eq!(curve[1]["pass_at_k"], 0.5, "{passk}");

@@ -183,6 +183,11 @@ fn report(
             .clone()
             .or_else(|| experiment.models.first().map(|m| m.name.clone())),
         verifier: experiment.analysis.verifier.clone(),
+        benchmark_verifiers: experiment
+            .benchmarks
+            .iter()
+            .map(|b| (b.name.clone(), grade::verifier_of(b.domain).to_owned()))
+            .collect(),
         models: experiment.models.iter().map(|m| m.name.clone()).collect(),
         benchmarks: experiment
             .benchmarks

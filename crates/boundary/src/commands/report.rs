@@ -75,6 +75,7 @@ pub fn run(args: ReportArgs, global: &GlobalArgs) -> anyhow::Result<()> {
         bins: args.bins,
         reference: args.reference.clone(),
         verifier: args.verifier.clone(),
+        benchmark_verifiers: Default::default(),
         skip_short: args.skip_short,
         browser_limit: args.browser_limit,
         models: args.models.clone(),

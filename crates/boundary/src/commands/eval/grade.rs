@@ -54,6 +54,14 @@ impl CodeTests {
     }
 }
 
+/// The name of the verifier whose grades a benchmark of `domain` gets.
+pub fn verifier_of(domain: Domain) -> &'static str {
+    match domain {
+        Domain::Math | Domain::Visual => grade_math::MATH_VERIFIER,
+        Domain::Code => boundary_code::store::VERIFIER,
+    }
+}
+
 /// Grades what the store's runs of the experiment's models and benchmarks have not had
 /// graded yet: the runs eval made, and samples imported under the same names.
 pub fn grade(
