@@ -249,12 +249,16 @@ where
         ctx.draw_series(LineSeries::new(xy.clone(), stroke))?
             .label(series.name.clone())
             .legend(move |(x, y)| {
+                // Plotters anchors the legend icon at the box's inner left edge: draw
+                // the line sample to the right of it, so it stays inside the box.
+                let half = px(12.0, s) as i32;
+                let marker: Vec<(i32, i32)> = marker_shape(i, size)
+                    .into_iter()
+                    .map(|(a, b)| (a + half, b))
+                    .collect();
                 EmptyElement::at((x, y))
-                    + PathElement::new(
-                        vec![(-(px(12.0, s) as i32), 0), (px(12.0, s) as i32, 0)],
-                        stroke,
-                    )
-                    + Polygon::new(marker_shape(i, size), color.filled())
+                    + PathElement::new(vec![(0, 0), (2 * half, 0)], stroke)
+                    + Polygon::new(marker, color.filled())
             });
         ctx.draw_series(
             xy.iter().map(|&p| {
@@ -278,8 +282,27 @@ where
         )))?;
     }
     if !c.series.is_empty() {
+        // Every drawn value (points and band ends), in plot fractions, so the legend
+        // goes where it hides the least.
+        let fractions: Vec<(f64, f64)> = c
+            .series
+            .iter()
+            .flat_map(|series| series.points.iter())
+            .flat_map(|p| {
+                [Some(p.y), p.low, p.high]
+                    .into_iter()
+                    .flatten()
+                    .map(|y| (p.x, y))
+            })
+            .map(|(x, y)| {
+                (
+                    (xf(x) - (x0 - x_pad)) / (x1 - x0 + 2.0 * x_pad),
+                    (y - y0) / (y1 - y0),
+                )
+            })
+            .collect();
         ctx.configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
+            .position(legend_corner(&fractions, c.series.len()))
             .margin(px(10.0, s))
             .legend_area_size(px(34.0, s))
             .label_font(font(14.0, s))
@@ -436,9 +459,51 @@ fn trim_number(x: f64) -> String {
     if s == "-0" { "0".into() } else { s.to_owned() }
 }
 
+/// The corner of the plot whose legend-sized box covers the fewest drawn values
+/// (`points` as fractions of the plot area, y upwards); ties go to the lower right,
+/// where rising pass@k curves usually leave room.
+fn legend_corner(points: &[(f64, f64)], series: usize) -> SeriesLabelPosition {
+    let (width, height) = (0.3, (0.07 * series as f64 + 0.04).min(0.6));
+    let corners = [
+        (SeriesLabelPosition::LowerRight, 1.0 - width, 0.0),
+        (SeriesLabelPosition::UpperLeft, 0.0, 1.0 - height),
+        (SeriesLabelPosition::LowerLeft, 0.0, 0.0),
+        (SeriesLabelPosition::UpperRight, 1.0 - width, 1.0 - height),
+    ];
+    let covered = |x: f64, y: f64| {
+        points
+            .iter()
+            .filter(|&&(px, py)| px >= x && px <= x + width && py >= y && py <= y + height)
+            .count()
+    };
+    corners
+        .into_iter()
+        .min_by_key(|&(_, x, y)| covered(x, y))
+        .map_or(SeriesLabelPosition::LowerRight, |(corner, _, _)| corner)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_legend_avoids_the_data() {
+        let rising: Vec<(f64, f64)> = (0..=8)
+            .map(|i| (i as f64 / 8.0, 0.3 + 0.08 * i as f64))
+            .collect();
+        assert!(matches!(
+            legend_corner(&rising, 2),
+            SeriesLabelPosition::LowerRight
+        ));
+        // A curve flat along the bottom (a model that solves nothing) and one rising
+        // to the upper right: the upper left is free.
+        let mut low_and_rising: Vec<(f64, f64)> = (0..=8).map(|i| (i as f64 / 8.0, 0.02)).collect();
+        low_and_rising.extend((0..=8).map(|i| (i as f64 / 8.0, 0.1 * i as f64 + 0.05)));
+        assert!(matches!(
+            legend_corner(&low_and_rising, 2),
+            SeriesLabelPosition::UpperLeft
+        ));
+    }
 
     #[test]
     fn numbers_lose_float_noise() {
