@@ -13,9 +13,12 @@
 //!   least once and how two models' sets relate.
 //! - [`sampling_efficiency_gap`]: ΔSE, for example base pass@256 − RL pass@1.
 //! - [`accuracy_histogram`]: the distribution of per-problem accuracy c/n.
+//! - [`crossover`]: the k where one model's pass@k curve overtakes another's, with a
+//!   paired bootstrap interval.
 
 mod bootstrap;
 mod coverage;
+mod crossover;
 mod curve;
 mod estimator;
 mod gap;
@@ -23,6 +26,9 @@ mod histogram;
 
 pub use bootstrap::{Bootstrap, BootstrapError, Interval, quantile};
 pub use coverage::{Comparison, SolvedSet};
+pub use crossover::{
+    Bound, Crossing, Crossover, CrossoverError, CrossoverInterval, crossover, crossover_grid,
+};
 pub use curve::{
     Curve, CurveError, CurvePoint, ProblemCounts, ShortProblems, default_ks, normalize_ks,
     pass_at_k_curve,

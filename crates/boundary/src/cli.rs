@@ -58,4 +58,10 @@ pub enum Command {
     Merge(commands::merge::MergeArgs),
     /// Check one response against one gold answer and show why.
     Verify(commands::verify::VerifyArgs),
+    /// Run an experiment from models to report: sample, grade, analyse, write the report.
+    Eval(commands::eval::EvalArgs),
+    /// Write the paper's tables and figures for a store: Markdown, HTML, plots, CSV/JSON.
+    Report(commands::report::ReportArgs),
+    /// List the benchmarks and prompt templates, with their sizes and where their data is.
+    Benchmarks(commands::benchmarks::BenchmarksArgs),
 }

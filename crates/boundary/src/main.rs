@@ -5,6 +5,7 @@
 //! the library crates: `boundary-core` (statistics), `boundary-store` (the run store),
 //! `boundary-sample` (what sampling backends share).
 
+mod analysis;
 mod cli;
 mod commands;
 mod endpoints;

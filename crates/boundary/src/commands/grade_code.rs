@@ -76,7 +76,7 @@ fn load_problems(args: &CodeGradeArgs) -> anyhow::Result<(ProblemIndex, Option<B
     Ok((ProblemIndex::new(problems), Some(benchmark)))
 }
 
-fn grader(args: &CodeGradeArgs, quiet: bool) -> anyhow::Result<Grader> {
+pub(crate) fn grader(args: &CodeGradeArgs, quiet: bool) -> anyhow::Result<Grader> {
     let mut options = SandboxOptions {
         python: args.python.clone(),
         allow_unsafe: args.allow_unsafe_sandbox,

@@ -1,6 +1,8 @@
 //! One module per subcommand; each has its clap `Args` and a `run` function.
 
+pub mod benchmarks;
 pub mod coverage;
+pub mod eval;
 pub mod export;
 pub mod gap;
 pub mod grade;
@@ -10,6 +12,7 @@ pub mod histogram;
 pub mod import;
 pub mod merge;
 pub mod passk;
+pub mod report;
 pub mod runs;
 pub mod sample;
 pub mod score;
@@ -31,5 +34,8 @@ pub fn run(command: Command, global: &GlobalArgs) -> anyhow::Result<()> {
         Command::Score(args) => score::run(*args, global),
         Command::Merge(args) => merge::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Eval(args) => eval::run(args, global),
+        Command::Report(args) => report::run(args, global),
+        Command::Benchmarks(args) => benchmarks::run(args),
     }
 }
