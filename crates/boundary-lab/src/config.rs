@@ -16,6 +16,7 @@ use thiserror::Error;
 
 use crate::rl::Algorithm;
 use crate::rl::kl::KlEstimator;
+use crate::rl::loss::Aggregation;
 use crate::task::TaskSpec;
 use crate::task::generator::SplitSpec;
 
@@ -160,6 +161,8 @@ pub struct RlSpec {
     /// Dual-clip bound `c` on the loss of negative-advantage tokens.
     pub clip_dual: f64,
     pub entropy_coef: f64,
+    /// How per-token losses are averaged (verl's `loss_agg_mode`).
+    pub loss_aggregation: Aggregation,
     /// KL settings for every algorithm except where an algorithm overrides them.
     pub kl: KlSpec,
     /// Held-out pass@1 for the training curves every this many steps (0: never).
@@ -381,31 +384,13 @@ impl LabConfig {
         Ok(())
     }
 
-    /// A stable fingerprint of everything that shapes a phase's result; a
-    /// checkpoint made under a different fingerprint is not resumed.
-    pub fn fingerprint(parts: &[&dyn erased::Fingerprint]) -> String {
-        let mut text = String::new();
-        for part in parts {
-            text.push_str(&part.canonical());
-            text.push('\n');
-        }
-        format!("{:016x}", fnv1a(text.as_bytes()))
-    }
 }
 
-/// Hashing serialisable config sections without naming their types.
-pub mod erased {
-    /// Anything whose canonical JSON identifies it.
-    pub trait Fingerprint {
-        fn canonical(&self) -> String;
-    }
-
-    impl<T: serde::Serialize> Fingerprint for T {
-        fn canonical(&self) -> String {
-            // Serialising plain config structs cannot fail.
-            serde_json::to_string(self).unwrap_or_default()
-        }
-    }
+/// A stable fingerprint of the parts of a config that shape a phase's
+/// result; a checkpoint made under another fingerprint is not resumed.
+pub fn fingerprint(parts: &[serde_json::Value]) -> String {
+    let text: Vec<String> = parts.iter().map(ToString::to_string).collect();
+    format!("{:016x}", fnv1a(text.join("\n").as_bytes()))
 }
 
 /// 64-bit FNV-1a: a stable hash (std's hasher is randomised per process).

@@ -8,7 +8,10 @@
 //!   low-variance estimator); verl clamps `−d` to ±20 and the result to ±10.
 //! - `abs`: `|d|`.
 
+use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
+
+use crate::model::Result;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -32,6 +35,20 @@ impl KlEstimator {
             }
             KlEstimator::Abs => d.abs(),
         }
+    }
+
+    /// The same estimate element-wise on tensors, differentiable through `log_probs`.
+    pub fn estimate_tensor(self, log_probs: &Tensor, ref_log_probs: &Tensor) -> Result<Tensor> {
+        let d = (log_probs - ref_log_probs)?;
+        Ok(match self {
+            KlEstimator::K1 => d,
+            KlEstimator::K2 => (d.sqr()? * 0.5)?,
+            KlEstimator::K3 => {
+                let u = d.neg()?.clamp(-20.0, 20.0)?;
+                ((u.exp()? - &u)? - 1.0)?.clamp(-10.0, 10.0)?
+            }
+            KlEstimator::Abs => d.abs()?,
+        })
     }
 }
 
@@ -60,6 +77,24 @@ mod tests {
         // k3 = r − ln r − 1 with r = π_ref/π = 1/2: 0.5 + ln 2 − 1.
         assert!((KlEstimator::K3.estimate(lp, lr) - (0.5 + d - 1.0)).abs() < 1e-12);
         assert!(KlEstimator::K3.estimate(lr, lp) >= 0.0);
+    }
+
+    #[test]
+    fn tensor_estimates_match_scalar_ones() {
+        let lp = [-0.1f32, -2.0, -0.7, -30.0];
+        let rf = [-0.3f32, -1.0, -0.7, -1.0];
+        let dev = &candle_core::Device::Cpu;
+        for e in [KlEstimator::K1, KlEstimator::K2, KlEstimator::K3, KlEstimator::Abs] {
+            let got = e
+                .estimate_tensor(&Tensor::new(&lp, dev).unwrap(), &Tensor::new(&rf, dev).unwrap())
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap();
+            for i in 0..lp.len() {
+                let want = e.estimate(f64::from(lp[i]), f64::from(rf[i]));
+                assert!((f64::from(got[i]) - want).abs() < 1e-4 * want.abs().max(1.0), "{e:?} {i}");
+            }
+        }
     }
 
     /// k1 and k3 are unbiased: their exact expectation under π equals KL(π‖π_ref);

@@ -9,10 +9,12 @@
 pub mod dapo;
 pub mod grpo;
 pub mod kl;
+pub mod loss;
 pub mod ppo;
 pub mod reinforce_pp;
 pub mod remax;
 pub mod rloo;
+pub mod trainer;
 
 use std::fmt;
 

@@ -12,6 +12,8 @@ pub const BOS: u32 = 1;
 pub const SEP: u32 = 2;
 pub const EOS: u32 = 3;
 const SPECIALS: [&str; 4] = ["<pad>", "<bos>", "<sep>", "<eos>"];
+/// Every prompt has this many tokens.
+pub const PROMPT_LEN: usize = 5;
 
 /// What one token stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
