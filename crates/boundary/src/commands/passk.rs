@@ -1,0 +1,200 @@
+//! `boundary passk`: pass@k curves from a store or a count file.
+
+use std::io::BufReader;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use boundary_core::{Bootstrap, Curve, ProblemCounts, ShortProblems, default_ks, pass_at_k_curve};
+use boundary_store::read_counts;
+use clap::{ArgGroup, Args};
+use serde::Serialize;
+
+use crate::output;
+use crate::selection::{
+    BootstrapArgs, RunFilter, graded_counts, open_store, run_label, select_runs,
+};
+
+/// pass@k is the unbiased estimator 1 − C(n−c, k)/C(n, k) per problem (Chen et al.
+/// 2021), averaged over problems; it is exact for any n (no overflowing binomials).
+/// Problems may have different n; a k larger than a problem's n is an error naming the
+/// problem, unless --skip-short is given.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["counts", "store"])))]
+pub struct PasskArgs {
+    /// Per-problem counts, one JSON object per line: {"id": "17", "n": 256, "c": 3}.
+    #[arg(long, value_name = "FILE")]
+    pub counts: Option<PathBuf>,
+    /// A run store: one curve per run (model × benchmark).
+    #[arg(long, value_name = "FILE")]
+    pub store: Option<PathBuf>,
+    #[command(flatten)]
+    pub filter: RunFilter,
+    /// The ks, comma-separated [default: 1, 2, 4, … up to the largest n, and n itself].
+    #[arg(long = "k", value_name = "K,...", value_delimiter = ',')]
+    pub ks: Vec<u64>,
+    #[command(flatten)]
+    pub bootstrap: BootstrapArgs,
+    /// Leave problems with fewer than k samples out of the points where k > n (each
+    /// point reports how many problems it averages) instead of stopping with an error.
+    #[arg(long)]
+    pub skip_short: bool,
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct StoreCurve {
+    model: String,
+    benchmark: String,
+    run: i64,
+    verifier: Option<String>,
+    failed_samples: u64,
+    ungraded_samples: u64,
+    #[serde(flatten)]
+    curve: Curve,
+}
+
+#[derive(Serialize)]
+struct Skipped {
+    model: String,
+    benchmark: String,
+    run: i64,
+    reason: String,
+}
+
+pub fn run(args: PasskArgs) -> anyhow::Result<()> {
+    let bootstrap = args.bootstrap.bootstrap()?;
+    let short = if args.skip_short {
+        ShortProblems::Skip
+    } else {
+        ShortProblems::Reject
+    };
+    let curve_of = |problems: &[ProblemCounts]| -> anyhow::Result<Curve> {
+        let ks = if args.ks.is_empty() {
+            default_ks(problems)
+        } else {
+            args.ks.clone()
+        };
+        Ok(pass_at_k_curve(problems, &ks, short, bootstrap.as_ref())?)
+    };
+
+    if let Some(path) = &args.counts {
+        if !args.filter.models.is_empty()
+            || !args.filter.benchmarks.is_empty()
+            || args.filter.verifier.is_some()
+        {
+            bail!(
+                "--model, --benchmark and --verifier select runs of a store; they do not apply to --counts"
+            );
+        }
+        let file =
+            std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let problems = read_counts(BufReader::new(file), &path.display().to_string())?;
+        let curve = curve_of(&problems)?;
+        if args.json {
+            return output::print_json(&curve);
+        }
+        print!("{}", curve_table(&curve, bootstrap.as_ref()));
+        return Ok(());
+    }
+
+    let path = args
+        .store
+        .as_ref()
+        .expect("clap requires --counts or --store");
+    let store = open_store(path)?;
+    let runs = select_runs(&store, &args.filter)?;
+    let mut curves = Vec::new();
+    let mut skipped = Vec::new();
+    for run in &runs {
+        match graded_counts(&store, run, args.filter.verifier.as_deref())? {
+            Ok(counts) => {
+                let curve = curve_of(&counts.problems).with_context(|| {
+                    format!(
+                        "pass@k of {} on {} (run {})",
+                        run.model, run.benchmark, run.id
+                    )
+                })?;
+                curves.push(StoreCurve {
+                    model: run_label(run, &runs),
+                    benchmark: run.benchmark.clone(),
+                    run: run.id,
+                    verifier: counts.verifier,
+                    failed_samples: counts.failed_samples,
+                    ungraded_samples: counts.ungraded_samples,
+                    curve,
+                });
+            }
+            Err(reason) => skipped.push(Skipped {
+                model: run_label(run, &runs),
+                benchmark: run.benchmark.clone(),
+                run: run.id,
+                reason,
+            }),
+        }
+    }
+    if curves.is_empty() {
+        let reasons: Vec<String> = skipped
+            .iter()
+            .map(|s| format!("{} on {}: {}", s.model, s.benchmark, s.reason))
+            .collect();
+        bail!("no pass@k to compute: {}", reasons.join("; "));
+    }
+    if args.json {
+        return output::print_json(&serde_json::json!({ "curves": curves, "skipped": skipped }));
+    }
+    for (i, c) in curves.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        println!(
+            "{} · {} (run {}, {} problems{}{})",
+            c.benchmark,
+            c.model,
+            c.run,
+            c.curve.problems,
+            c.verifier
+                .as_ref()
+                .map(|v| format!(", verifier {v}"))
+                .unwrap_or_default(),
+            match c.failed_samples {
+                0 => String::new(),
+                f => format!(", {f} failed samples left out"),
+            }
+        );
+        print!("{}", curve_table(&c.curve, bootstrap.as_ref()));
+    }
+    for s in &skipped {
+        eprintln!(
+            "warning: skipped {} on {} (run {}): {}",
+            s.model, s.benchmark, s.run, s.reason
+        );
+    }
+    Ok(())
+}
+
+fn curve_table(curve: &Curve, bootstrap: Option<&Bootstrap>) -> String {
+    let varying = curve.curve.iter().any(|p| p.problems != curve.problems);
+    let mut header = vec!["k".to_string(), "pass@k %".to_string()];
+    if let Some(b) = bootstrap {
+        header.push(format!("{:.0}% CI", 100.0 * b.confidence()));
+    }
+    if varying {
+        header.push("problems".into());
+    }
+    let mut rows = vec![header];
+    for p in &curve.curve {
+        let mut row = vec![p.k.to_string(), output::percent(p.pass_at_k)];
+        if bootstrap.is_some() {
+            row.push(p.ci.map_or("-".into(), |ci| {
+                format!("{} – {}", output::percent(ci.low), output::percent(ci.high))
+            }));
+        }
+        if varying {
+            row.push(p.problems.to_string());
+        }
+        rows.push(row);
+    }
+    output::table(&rows)
+}

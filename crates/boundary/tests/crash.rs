@@ -1,0 +1,145 @@
+//! Crash safety: `boundary import` killed with SIGKILL at random moments.
+//!
+//! After every kill the store must pass SQLite's integrity check and hold each
+//! imported file either whole or not at all; re-running the same commands must end
+//! with every sample present exactly once.
+
+mod common;
+
+use std::process::{Command, Stdio};
+
+use common::TestDir;
+use rand::{Rng, SeedableRng};
+
+const KILLS: usize = 24;
+
+fn samples(model: &str, count: u32) -> String {
+    (0..count)
+        .map(|i| {
+            format!(
+                "{{\"model\":\"{model}\",\"benchmark\":\"crash\",\"problem_id\":\"p{}\",\"sample_index\":{},\"response\":\"response {i} of {model}, long enough to fill some pages of the database\",\"correct\":{}}}\n",
+                i / 64,
+                i % 64,
+                i % 3 == 0
+            )
+        })
+        .collect()
+}
+
+/// Samples per model in the store, and the integrity check's verdict, read through
+/// the binary itself so that this test needs no second SQLite.
+fn inspect(t: &TestDir) -> (Vec<(String, u64)>, bool) {
+    if !t.path("run.db").exists() {
+        return (Vec::new(), true);
+    }
+    let out = t.run(&["runs", "--store", "run.db", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let runs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let counts = runs["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["model"].as_str().unwrap().to_owned(),
+                r["samples"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let check = Command::new("python3")
+        .args(["-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])"])
+        .arg(t.path("run.db"))
+        .output()
+        .expect("python3 runs");
+    (
+        counts,
+        String::from_utf8_lossy(&check.stdout).trim() == "ok",
+    )
+}
+
+#[test]
+fn sigkill_during_import_never_loses_or_duplicates() {
+    let t = TestDir::new();
+    let per_file = 20_000;
+    let files = [
+        ("a", t.write("a.jsonl", &samples("a", per_file))),
+        ("b", t.write("b.jsonl", &samples("b", per_file))),
+    ];
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    // How long one import takes here, to spread the kills over its whole duration.
+    let started = std::time::Instant::now();
+    t.ok(&[
+        "import", "--store", "probe.db", "--input", "a.jsonl", "--quiet",
+    ]);
+    let full = started.elapsed();
+
+    let mut interrupted = 0;
+    for round in 0..KILLS {
+        let (model, file) = &files[round % 2];
+        let mut child = Command::new(env!("CARGO_BIN_EXE_boundary"))
+            .args(["import", "--store", "run.db", "--input"])
+            .arg(file)
+            .arg("--quiet")
+            .current_dir(t.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let delay = full.mul_f64(rng.random_range(0.0..1.2));
+        std::thread::sleep(delay);
+        child.kill().unwrap(); // SIGKILL on Unix
+        let status = child.wait().unwrap();
+        if !status.success() {
+            interrupted += 1;
+        }
+        let (counts, intact) = inspect(&t);
+        assert!(
+            intact,
+            "integrity check failed after kill {round} of {model}"
+        );
+        for (m, n) in counts {
+            assert!(
+                n == 0 || n == u64::from(per_file),
+                "after kill {round}: {m} has {n} samples"
+            );
+        }
+    }
+    assert!(
+        interrupted >= KILLS / 2,
+        "only {interrupted} of {KILLS} imports were actually interrupted"
+    );
+
+    // Re-running the same commands completes the store, exactly once per sample.
+    for (_, file) in &files {
+        t.ok(&[
+            "import",
+            "--store",
+            "run.db",
+            "--input",
+            file.to_str().unwrap(),
+            "--quiet",
+        ]);
+        t.ok(&[
+            "import",
+            "--store",
+            "run.db",
+            "--input",
+            file.to_str().unwrap(),
+            "--quiet",
+        ]);
+    }
+    let (mut counts, intact) = inspect(&t);
+    assert!(intact);
+    counts.sort();
+    assert_eq!(
+        counts,
+        vec![
+            ("a".to_string(), u64::from(per_file)),
+            ("b".to_string(), u64::from(per_file))
+        ]
+    );
+}
