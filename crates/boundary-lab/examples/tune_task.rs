@@ -26,9 +26,27 @@ fn strategy(name: &str, kind: StrategyKind, ops: &[Op], weight: f64) -> Strategy
 fn main() {
     use Op::{Add, Mul};
     let op_sets: [(&str, Vec<Op>, Vec<Op>, Vec<Op>, Op); 3] = [
-        ("+3+7*2*3", vec![Add(3), Add(7), Mul(2), Mul(3)], vec![Add(3), Add(7)], vec![Mul(2), Add(3)], Mul(5)),
-        ("+1+5*2*3", vec![Add(1), Add(5), Mul(2), Mul(3)], vec![Add(1), Add(5)], vec![Mul(2), Add(1)], Mul(5)),
-        ("+2+9*3", vec![Add(2), Add(9), Mul(3)], vec![Add(2), Add(9)], vec![Mul(3), Add(2)], Mul(2)),
+        (
+            "+3+7*2*3",
+            vec![Add(3), Add(7), Mul(2), Mul(3)],
+            vec![Add(3), Add(7)],
+            vec![Mul(2), Add(3)],
+            Mul(5),
+        ),
+        (
+            "+1+5*2*3",
+            vec![Add(1), Add(5), Mul(2), Mul(3)],
+            vec![Add(1), Add(5)],
+            vec![Mul(2), Add(1)],
+            Mul(5),
+        ),
+        (
+            "+2+9*3",
+            vec![Add(2), Add(9), Mul(3)],
+            vec![Add(2), Add(9)],
+            vec![Mul(3), Add(2)],
+            Mul(2),
+        ),
     ];
     println!(
         "modulus,ops,min_limit,max_limit,adder,doubler,walker,noise,test_pass1,test_pass256,classes,class_pass1,class_pass256"
@@ -36,7 +54,12 @@ fn main() {
     for modulus in [23u32, 29, 31, 37, 41, 47] {
         for (ops_name, base, adder_ops, doubler_ops, teacher) in &op_sets {
             for (min_limit, max_limit) in [(2, 4), (2, 5), (3, 6)] {
-                for (wa, wd, ww) in [(0.5, 0.25, 0.25), (0.4, 0.2, 0.4), (0.3, 0.2, 0.5), (0.2, 0.1, 0.7)] {
+                for (wa, wd, ww) in [
+                    (0.5, 0.25, 0.25),
+                    (0.4, 0.2, 0.4),
+                    (0.3, 0.2, 0.5),
+                    (0.2, 0.1, 0.7),
+                ] {
                     for noise in [0.0, 0.05, 0.1] {
                         let spec = TaskSpec {
                             modulus,
@@ -62,7 +85,10 @@ fn main() {
                                 ("teacher-only".to_string(), 0.15),
                             ]),
                         };
-                        let Ok(splits) = task.split(&split, &mut ChaCha8Rng::seed_from_u64(1)) else { continue };
+                        let Ok(splits) = task.split(&split, &mut ChaCha8Rng::seed_from_u64(1))
+                        else {
+                            continue;
+                        };
                         let mut by_class: BTreeMap<String, (f64, f64, usize)> = BTreeMap::new();
                         let (mut p1, mut p256) = (0.0, 0.0);
                         for p in &splits.test {
@@ -76,8 +102,14 @@ fn main() {
                         }
                         let n = splits.test.len() as f64;
                         let names: Vec<&str> = by_class.keys().map(String::as_str).collect();
-                        let c1: Vec<String> = by_class.values().map(|(a, _, c)| format!("{:.3}", a / *c as f64)).collect();
-                        let c256: Vec<String> = by_class.values().map(|(_, b, c)| format!("{:.3}", b / *c as f64)).collect();
+                        let c1: Vec<String> = by_class
+                            .values()
+                            .map(|(a, _, c)| format!("{:.3}", a / *c as f64))
+                            .collect();
+                        let c256: Vec<String> = by_class
+                            .values()
+                            .map(|(_, b, c)| format!("{:.3}", b / *c as f64))
+                            .collect();
                         println!(
                             "{modulus},{ops_name},{min_limit},{max_limit},{wa},{wd},{ww},{noise},{:.3},{:.3},{},{},{}",
                             p1 / n,

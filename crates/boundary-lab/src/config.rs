@@ -257,10 +257,11 @@ pub enum ConfigError {
 impl LabConfig {
     /// The configuration of a profile.
     pub fn profile(profile: Profile) -> Result<Self, ConfigError> {
-        let value: toml::Value = toml::from_str(profile.toml()).map_err(|e| ConfigError::Syntax {
-            path: format!("<built-in profile {profile}>"),
-            message: e.to_string(),
-        })?;
+        let value: toml::Value =
+            toml::from_str(profile.toml()).map_err(|e| ConfigError::Syntax {
+                path: format!("<built-in profile {profile}>"),
+                message: e.to_string(),
+            })?;
         Self::from_value(value, &format!("built-in profile `{profile}`"))
     }
 
@@ -283,20 +284,22 @@ impl LabConfig {
             path: origin.to_string(),
             message: e.to_string(),
         })?;
-        let mut base: toml::Value = toml::from_str(profile.toml()).map_err(|e| ConfigError::Syntax {
-            path: format!("<built-in profile {profile}>"),
-            message: e.to_string(),
-        })?;
+        let mut base: toml::Value =
+            toml::from_str(profile.toml()).map_err(|e| ConfigError::Syntax {
+                path: format!("<built-in profile {profile}>"),
+                message: e.to_string(),
+            })?;
         merge(&mut base, user);
         Self::from_value(base, &format!("{origin} (over profile `{profile}`)"))
     }
 
     fn from_value(value: toml::Value, origin: &str) -> Result<Self, ConfigError> {
-        let config: LabConfig = serde_path_to_error::deserialize(value).map_err(|e| ConfigError::Field {
-            origin: origin.to_string(),
-            field: e.path().to_string(),
-            message: e.into_inner().to_string(),
-        })?;
+        let config: LabConfig =
+            serde_path_to_error::deserialize(value).map_err(|e| ConfigError::Field {
+                origin: origin.to_string(),
+                field: e.path().to_string(),
+                message: e.into_inner().to_string(),
+            })?;
         config.validate().map_err(|message| ConfigError::Invalid {
             origin: origin.to_string(),
             message,
@@ -333,7 +336,10 @@ impl LabConfig {
             ));
         }
         if self.rl.group_size < 2 {
-            return Err("rl.group_size must be at least 2: group baselines need two responses per prompt".into());
+            return Err(
+                "rl.group_size must be at least 2: group baselines need two responses per prompt"
+                    .into(),
+            );
         }
         if self.rl.prompts_per_step % self.rl.mini_batches != 0 {
             return Err(format!(
@@ -349,7 +355,10 @@ impl LabConfig {
             }
         };
         unit("eval.top_p", self.eval.top_p)?;
-        unit("pretrain.final_lr_fraction", self.pretrain.final_lr_fraction)?;
+        unit(
+            "pretrain.final_lr_fraction",
+            self.pretrain.final_lr_fraction,
+        )?;
         unit("distill.final_lr_fraction", self.distill.final_lr_fraction)?;
         let non_negative = [
             ("pretrain.lr", self.pretrain.lr),
@@ -362,17 +371,26 @@ impl LabConfig {
             ("rl.entropy_coef", self.rl.entropy_coef),
             ("rl.kl.coef", self.rl.kl.coef),
         ];
-        if let Some((name, x)) = non_negative.iter().find(|(_, x)| !(x.is_finite() && *x >= 0.0)) {
+        if let Some((name, x)) = non_negative
+            .iter()
+            .find(|(_, x)| !(x.is_finite() && *x >= 0.0))
+        {
             return Err(format!("`{name}` = {x} must be a non-negative number"));
         }
         if !(self.rl.temperature > 0.0 && self.eval.temperature > 0.0) {
             return Err("rl.temperature and eval.temperature must be positive".into());
         }
         if self.rl.clip_dual <= 1.0 {
-            return Err(format!("rl.clip_dual = {} must be greater than 1", self.rl.clip_dual));
+            return Err(format!(
+                "rl.clip_dual = {} must be greater than 1",
+                self.rl.clip_dual
+            ));
         }
         if self.rl.clip_low >= 1.0 {
-            return Err(format!("rl.clip_low = {} must be below 1", self.rl.clip_low));
+            return Err(format!(
+                "rl.clip_low = {} must be below 1",
+                self.rl.clip_low
+            ));
         }
         let mut seen = Vec::new();
         for a in &self.rl.algorithms {
@@ -383,7 +401,6 @@ impl LabConfig {
         }
         Ok(())
     }
-
 }
 
 /// A stable fingerprint of the parts of a config that shape a phase's
@@ -437,9 +454,20 @@ mod tests {
         }
     }
 
+    /// The documented example is the default profile, key for key, so the
+    /// documentation cannot drift from what runs.
+    #[test]
+    fn the_documented_example_is_the_default_profile() {
+        let example = include_str!("../../../examples/lab.toml");
+        let config = LabConfig::overridden(Profile::Quick, example, "examples/lab.toml").unwrap();
+        assert_eq!(config, LabConfig::profile(Profile::Default).unwrap());
+    }
+
     #[test]
     fn a_user_file_overrides_single_keys() {
-        let config = LabConfig::overridden(Profile::Quick, "seed = 99\n[rl]\nsteps = 3\n", "test.toml").unwrap();
+        let config =
+            LabConfig::overridden(Profile::Quick, "seed = 99\n[rl]\nsteps = 3\n", "test.toml")
+                .unwrap();
         let quick = LabConfig::profile(Profile::Quick).unwrap();
         assert_eq!(config.seed, 99);
         assert_eq!(config.rl.steps, 3);
@@ -449,16 +477,23 @@ mod tests {
 
     #[test]
     fn errors_name_the_file_and_field() {
-        let err = LabConfig::overridden(Profile::Quick, "[rl]\nstepz = 3\n", "my.toml").unwrap_err();
+        let err =
+            LabConfig::overridden(Profile::Quick, "[rl]\nstepz = 3\n", "my.toml").unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("my.toml") && text.contains("rl") && text.contains("stepz"), "{text}");
-        let err = LabConfig::overridden(Profile::Quick, "[rl]\nlr = \"fast\"\n", "my.toml").unwrap_err();
+        assert!(
+            text.contains("my.toml") && text.contains("rl") && text.contains("stepz"),
+            "{text}"
+        );
+        let err =
+            LabConfig::overridden(Profile::Quick, "[rl]\nlr = \"fast\"\n", "my.toml").unwrap_err();
         assert!(err.to_string().contains("rl.lr"), "{err}");
         let err = LabConfig::overridden(Profile::Quick, "[rl\n", "my.toml").unwrap_err();
         assert!(matches!(err, ConfigError::Syntax { .. }), "{err}");
-        let err = LabConfig::overridden(Profile::Quick, "[model]\nheads = 3\n", "my.toml").unwrap_err();
+        let err =
+            LabConfig::overridden(Profile::Quick, "[model]\nheads = 3\n", "my.toml").unwrap_err();
         assert!(err.to_string().contains("multiple of model.heads"), "{err}");
-        let err = LabConfig::overridden(Profile::Quick, "[task]\nbase_ops = [\"-3\"]\n", "my.toml").unwrap_err();
+        let err = LabConfig::overridden(Profile::Quick, "[task]\nbase_ops = [\"-3\"]\n", "my.toml")
+            .unwrap_err();
         assert!(err.to_string().contains("task.base_ops"), "{err}");
         assert!("huge".parse::<Profile>().is_err());
     }

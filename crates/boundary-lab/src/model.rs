@@ -1,8 +1,14 @@
 //! The lab's model: a small decoder-only transformer on candle.
 //!
 //! Pre-norm blocks (RMSNorm → causal multi-head attention → residual,
-//! RMSNorm → GELU MLP → residual), learned absolute positions, a final
-//! RMSNorm and an output layer tied to the token embedding. Sequences are
+//! RMSNorm → ReLU MLP → residual), learned absolute positions, a final
+//! RMSNorm and an output layer tied to the token embedding. Three choices
+//! follow from measuring candle's CPU backend at this size (see
+//! docs/benchmarks/lab.md): the norms have no gain (the next matmul can
+//! absorb one, and candle reduces a broadcast gain's gradient on a slow
+//! strided path), positions are looked up rather than broadcast-added (the
+//! backward is a scatter instead of that same reduction), and the MLP uses
+//! ReLU (tanh-GELU spent ~15% of a training step in `tanhf`/`powf`). Sequences are
 //! short (≤ 32 tokens) and every prompt has the same length, so there is no
 //! padding on the left and the causal mask alone is enough; right padding
 //! only ever sits *after* the positions a loss reads.
@@ -53,11 +59,9 @@ const NORM_EPS: f64 = 1e-5;
 /// One transformer block's weights.
 #[derive(Clone)]
 struct Block {
-    attn_norm: Var,
     /// Query, key and value projections side by side: `[d, 3d]`.
     qkv: Var,
     attn_out: Var,
-    mlp_norm: Var,
     mlp_in: Var,
     mlp_out: Var,
 }
@@ -69,7 +73,6 @@ pub struct Transformer {
     token_embedding: Var,
     position_embedding: Var,
     blocks: Vec<Block>,
-    final_norm: Var,
     /// Extra named weights carried in the same checkpoint (a critic's value head).
     extra: Vec<(String, Var)>,
     /// `[max_seq_len, max_seq_len]` additive causal mask (0 or −∞).
@@ -103,21 +106,23 @@ impl KvCache {
     }
 }
 
-fn rms_norm(x: &Tensor, gain: &Tensor) -> Result<Tensor> {
+/// RMSNorm over the last dimension, without a learned gain.
+fn rms_norm(x: &Tensor) -> Result<Tensor> {
     let mean_square = x.sqr()?.mean_keepdim(D::Minus1)?;
-    Ok(x.broadcast_div(&(mean_square + NORM_EPS)?.sqrt()?)?.broadcast_mul(gain)?)
+    Ok(x.broadcast_div(&(mean_square + NORM_EPS)?.sqrt()?)?)
 }
 
 fn normal_var(rng: &mut impl Rng, shape: &[usize], std: f64) -> Result<Var> {
     let count: usize = shape.iter().product();
     // A normal distribution with positive finite std always constructs.
-    let dist = Normal::new(0.0f32, std as f32).map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+    let dist =
+        Normal::new(0.0f32, std as f32).map_err(|e| candle_core::Error::Msg(e.to_string()))?;
     let data: Vec<f32> = (0..count).map(|_| dist.sample(rng)).collect();
-    Ok(Var::from_tensor(&Tensor::from_vec(data, shape, &Device::Cpu)?)?)
-}
-
-fn ones_var(size: usize) -> Result<Var> {
-    Ok(Var::ones(size, DType::F32, &Device::Cpu)?)
+    Ok(Var::from_tensor(&Tensor::from_vec(
+        data,
+        shape,
+        &Device::Cpu,
+    )?)?)
 }
 
 impl Transformer {
@@ -132,12 +137,14 @@ impl Transformer {
         let mut blocks = Vec::with_capacity(config.layers);
         for _ in 0..config.layers {
             blocks.push(Block {
-                attn_norm: ones_var(d)?,
                 qkv: normal_var(rng, &[d, 3 * d], 1.0 / (d as f64).sqrt())?,
                 attn_out: normal_var(rng, &[d, d], residual / (d as f64).sqrt())?,
-                mlp_norm: ones_var(d)?,
                 mlp_in: normal_var(rng, &[d, config.d_ff], 1.0 / (d as f64).sqrt())?,
-                mlp_out: normal_var(rng, &[config.d_ff, d], residual / (config.d_ff as f64).sqrt())?,
+                mlp_out: normal_var(
+                    rng,
+                    &[config.d_ff, d],
+                    residual / (config.d_ff as f64).sqrt(),
+                )?,
             });
         }
         Ok(Self {
@@ -145,7 +152,6 @@ impl Transformer {
             token_embedding,
             position_embedding,
             blocks,
-            final_norm: ones_var(d)?,
             extra: Vec::new(),
             causal_mask: causal_mask(config.max_seq_len)?,
         })
@@ -168,15 +174,15 @@ impl Transformer {
     pub fn named_vars(&self) -> Vec<(String, Var)> {
         let mut out = vec![
             ("token_embedding".to_string(), self.token_embedding.clone()),
-            ("position_embedding".to_string(), self.position_embedding.clone()),
-            ("final_norm".to_string(), self.final_norm.clone()),
+            (
+                "position_embedding".to_string(),
+                self.position_embedding.clone(),
+            ),
         ];
         for (i, b) in self.blocks.iter().enumerate() {
             for (name, var) in [
-                ("attn_norm", &b.attn_norm),
                 ("qkv", &b.qkv),
                 ("attn_out", &b.attn_out),
-                ("mlp_norm", &b.mlp_norm),
                 ("mlp_in", &b.mlp_in),
                 ("mlp_out", &b.mlp_out),
             ] {
@@ -201,12 +207,9 @@ impl Transformer {
         let fresh = |v: &Var| -> Result<Var> { Ok(Var::from_tensor(&v.as_tensor().copy()?)?) };
         copy.token_embedding = fresh(&self.token_embedding)?;
         copy.position_embedding = fresh(&self.position_embedding)?;
-        copy.final_norm = fresh(&self.final_norm)?;
         for (dst, src) in copy.blocks.iter_mut().zip(&self.blocks) {
-            dst.attn_norm = fresh(&src.attn_norm)?;
             dst.qkv = fresh(&src.qkv)?;
             dst.attn_out = fresh(&src.attn_out)?;
-            dst.mlp_norm = fresh(&src.mlp_norm)?;
             dst.mlp_in = fresh(&src.mlp_in)?;
             dst.mlp_out = fresh(&src.mlp_out)?;
         }
@@ -233,9 +236,11 @@ impl Transformer {
     /// safetensors file written by [`Transformer::save`] for the same shape.
     pub fn load_weights(&mut self, path: &Path) -> Result<()> {
         let shown = path.display().to_string();
-        let tensors = candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| ModelError::Checkpoint {
-            path: shown.clone(),
-            message: e.to_string(),
+        let tensors = candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| {
+            ModelError::Checkpoint {
+                path: shown.clone(),
+                message: e.to_string(),
+            }
         })?;
         for (name, var) in self.named_vars() {
             let tensor = tensors.get(&name).ok_or_else(|| ModelError::Checkpoint {
@@ -275,21 +280,30 @@ impl Transformer {
     /// Whole sequences through every block: final hidden states and each
     /// layer's keys and values. `differentiable` picks candle's composed
     /// softmax (which has a backward pass) over its fused one (which does not).
-    fn run_sequences(&self, tokens: &Tensor, differentiable: bool) -> Result<(Tensor, Vec<(Tensor, Tensor)>)> {
+    fn run_sequences(
+        &self,
+        tokens: &Tensor,
+        differentiable: bool,
+    ) -> Result<(Tensor, Vec<(Tensor, Tensor)>)> {
         let (b, t) = tokens.dims2()?;
-        let (d, heads, hd) = (self.config.d_model, self.config.heads, self.config.head_dim());
+        let (d, heads, hd) = (
+            self.config.d_model,
+            self.config.heads,
+            self.config.head_dim(),
+        );
         let scale = 1.0 / (hd as f64).sqrt();
-        let positions = self.position_embedding.as_tensor().narrow(0, 0, t)?;
-        let mut x = self
+        let positions: Vec<u32> = (0..b * t).map(|i| (i % t) as u32).collect();
+        let positions = Tensor::from_vec(positions, b * t, &Device::Cpu)?;
+        let mut x = (self
             .token_embedding
             .as_tensor()
             .embedding(&tokens.flatten_all()?)?
-            .reshape((b, t, d))?
-            .broadcast_add(&positions)?;
+            + self.position_embedding.as_tensor().embedding(&positions)?)?
+        .reshape((b, t, d))?;
         let mask = self.causal_mask.narrow(0, 0, t)?.narrow(1, 0, t)?;
         let mut layers = Vec::with_capacity(self.blocks.len());
         for block in &self.blocks {
-            let h = rms_norm(&x, block.attn_norm.as_tensor())?.reshape((b * t, d))?;
+            let h = rms_norm(&x)?.reshape((b * t, d))?;
             // [B, T, 3, H, hd] → [3, B, H, T, hd]
             let qkv = h
                 .matmul(block.qkv.as_tensor())?
@@ -304,17 +318,22 @@ impl Transformer {
                 candle_nn::ops::softmax_last_dim(&scores)?
             };
             let attended = weights.matmul(&v)?.transpose(1, 2)?.reshape((b * t, d))?;
-            x = (x + attended.matmul(block.attn_out.as_tensor())?.reshape((b, t, d))?)?;
-            x = (&x + self.mlp(block, &x.reshape((b * t, d))?)?.reshape((b, t, d))?)?;
+            x = (x + attended
+                .matmul(block.attn_out.as_tensor())?
+                .reshape((b, t, d))?)?;
+            x = (&x
+                + self
+                    .mlp(block, &x.reshape((b * t, d))?)?
+                    .reshape((b, t, d))?)?;
             layers.push((k, v));
         }
-        Ok((rms_norm(&x, self.final_norm.as_tensor())?, layers))
+        Ok((rms_norm(&x)?, layers))
     }
 
     fn mlp(&self, block: &Block, x: &Tensor) -> Result<Tensor> {
-        let h = rms_norm(x, block.mlp_norm.as_tensor())?;
+        let h = rms_norm(x)?;
         Ok(h.matmul(block.mlp_in.as_tensor())?
-            .gelu()?
+            .relu()?
             .matmul(block.mlp_out.as_tensor())?)
     }
 
@@ -327,7 +346,11 @@ impl Transformer {
     /// the next-token logits `[B, V]`.
     pub fn decode(&self, tokens: &Tensor, cache: &mut KvCache) -> Result<Tensor> {
         let b = tokens.dims1()?;
-        let (d, heads, hd) = (self.config.d_model, self.config.heads, self.config.head_dim());
+        let (d, heads, hd) = (
+            self.config.d_model,
+            self.config.heads,
+            self.config.head_dim(),
+        );
         let scale = 1.0 / (hd as f64).sqrt();
         let position = self.position_embedding.as_tensor().get(cache.len)?;
         let mut x = self
@@ -336,7 +359,7 @@ impl Transformer {
             .embedding(tokens)?
             .broadcast_add(&position)?;
         for (block, (k_cache, v_cache)) in self.blocks.iter().zip(&mut cache.layers) {
-            let h = rms_norm(&x, block.attn_norm.as_tensor())?;
+            let h = rms_norm(&x)?;
             // [B, 3d] → [3, B, H, 1, hd]
             let qkv = h
                 .matmul(block.qkv.as_tensor())?
@@ -349,18 +372,29 @@ impl Transformer {
             // One query per sequence: element-wise products beat B·H tiny matmuls.
             let scores = (q.broadcast_mul(k_cache)?.sum(D::Minus1)? * scale)?; // [B, H, t]
             let weights = candle_nn::ops::softmax_last_dim(&scores)?;
-            let attended = weights.unsqueeze(D::Minus1)?.broadcast_mul(v_cache)?.sum(2)?; // [B, H, hd]
-            x = (x + attended.reshape((b, d))?.matmul(block.attn_out.as_tensor())?)?;
+            let attended = weights
+                .unsqueeze(D::Minus1)?
+                .broadcast_mul(v_cache)?
+                .sum(2)?; // [B, H, hd]
+            x = (x + attended
+                .reshape((b, d))?
+                .matmul(block.attn_out.as_tensor())?)?;
             x = (&x + self.mlp(block, &x)?)?;
         }
         cache.len += 1;
-        self.logits(&rms_norm(&x, self.final_norm.as_tensor())?)
+        self.logits(&rms_norm(&x)?)
     }
 }
 
 fn causal_mask(len: usize) -> Result<Tensor> {
     let data: Vec<f32> = (0..len * len)
-        .map(|i| if i % len > i / len { f32::NEG_INFINITY } else { 0.0 })
+        .map(|i| {
+            if i % len > i / len {
+                f32::NEG_INFINITY
+            } else {
+                0.0
+            }
+        })
         .collect();
     Ok(Tensor::from_vec(data, (len, len), &Device::Cpu)?)
 }
@@ -368,7 +402,9 @@ fn causal_mask(len: usize) -> Result<Tensor> {
 /// Log-probabilities `[B, T]` of `targets` under `logits` `[B, T, V]`.
 pub fn token_log_probs(logits: &Tensor, targets: &Tensor) -> Result<Tensor> {
     let log_probs = candle_nn::ops::log_softmax(logits, D::Minus1)?;
-    Ok(log_probs.gather(&targets.unsqueeze(D::Minus1)?, D::Minus1)?.squeeze(D::Minus1)?)
+    Ok(log_probs
+        .gather(&targets.unsqueeze(D::Minus1)?, D::Minus1)?
+        .squeeze(D::Minus1)?)
 }
 
 /// Entropy of each position's next-token distribution, `[B, T]`.
@@ -403,7 +439,16 @@ mod tests {
     }
 
     fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar().unwrap()
+        (a - b)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar()
+            .unwrap()
     }
 
     #[test]
@@ -412,7 +457,10 @@ mod tests {
         let a = model.hidden(&tokens(&[&[1, 2, 3, 4, 5, 6]])).unwrap();
         let b = model.hidden(&tokens(&[&[1, 2, 3, 4, 9, 12]])).unwrap();
         // Positions before the change are identical; the changed ones differ.
-        assert_eq!(max_abs_diff(&a.narrow(1, 0, 4).unwrap(), &b.narrow(1, 0, 4).unwrap()), 0.0);
+        assert_eq!(
+            max_abs_diff(&a.narrow(1, 0, 4).unwrap(), &b.narrow(1, 0, 4).unwrap()),
+            0.0
+        );
         assert!(max_abs_diff(&a.narrow(1, 4, 2).unwrap(), &b.narrow(1, 4, 2).unwrap()) > 1e-4);
     }
 
@@ -435,9 +483,21 @@ mod tests {
         assert_eq!(cache.len(), 7);
         // Dropping a row keeps the other row's continuation intact.
         let mut cache = model.prefill(&prompt).unwrap().1;
-        cache.retain(&Tensor::new(&[1u32], &Device::Cpu).unwrap()).unwrap();
-        let logits = model.decode(&Tensor::new(&[seq[1][4]], &Device::Cpu).unwrap(), &mut cache).unwrap();
-        assert!(max_abs_diff(&logits.get(0).unwrap(), &full.get(1).unwrap().get(4).unwrap()) < 1e-5);
+        cache
+            .retain(&Tensor::new(&[1u32], &Device::Cpu).unwrap())
+            .unwrap();
+        let logits = model
+            .decode(
+                &Tensor::new(&[seq[1][4]], &Device::Cpu).unwrap(),
+                &mut cache,
+            )
+            .unwrap();
+        assert!(
+            max_abs_diff(
+                &logits.get(0).unwrap(),
+                &full.get(1).unwrap().get(4).unwrap()
+            ) < 1e-5
+        );
     }
 
     #[test]
@@ -446,18 +506,34 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.safetensors");
         model.save(&path).unwrap();
-        let mut other = Transformer::new(model.config(), &mut ChaCha8Rng::seed_from_u64(99)).unwrap();
+        let mut other =
+            Transformer::new(model.config(), &mut ChaCha8Rng::seed_from_u64(99)).unwrap();
         other.load_weights(&path).unwrap();
         let input = tokens(&[&[1, 2, 3]]);
-        assert_eq!(max_abs_diff(&model.hidden(&input).unwrap(), &other.hidden(&input).unwrap()), 0.0);
+        assert_eq!(
+            max_abs_diff(
+                &model.hidden(&input).unwrap(),
+                &other.hidden(&input).unwrap()
+            ),
+            0.0
+        );
 
         let copy = model.deep_copy().unwrap();
         let first = copy.vars()[0].clone();
         first.set(&first.as_tensor().zeros_like().unwrap()).unwrap();
-        assert!(max_abs_diff(&model.hidden(&input).unwrap(), &copy.hidden(&input).unwrap()) > 1e-4);
+        assert!(
+            max_abs_diff(
+                &model.hidden(&input).unwrap(),
+                &copy.hidden(&input).unwrap()
+            ) > 1e-4
+        );
 
         let mut wrong = Transformer::new(
-            ModelConfig { d_model: 8, heads: 2, ..model.config() },
+            ModelConfig {
+                d_model: 8,
+                heads: 2,
+                ..model.config()
+            },
             &mut ChaCha8Rng::seed_from_u64(1),
         )
         .unwrap();

@@ -57,7 +57,8 @@ pub fn generate(
     }
     let prompt_len = prompts[0].len();
     let flat: Vec<u32> = prompts.iter().flatten().copied().collect();
-    let (mut logits, mut cache) = model.prefill(&Tensor::from_vec(flat, (batch, prompt_len), &Device::Cpu)?)?;
+    let (mut logits, mut cache) =
+        model.prefill(&Tensor::from_vec(flat, (batch, prompt_len), &Device::Cpu)?)?;
     // `active[i]` is the output row of the i-th row still in the batch.
     let mut active: Vec<usize> = (0..batch).collect();
     for step in 0..max_new_tokens {
@@ -65,7 +66,8 @@ pub fn generate(
             Decoding::Sample { temperature, .. } if temperature != 1.0 => (logits / temperature)?,
             _ => logits,
         };
-        let log_probs: Vec<Vec<f32>> = candle_nn::ops::log_softmax(&scaled, D::Minus1)?.to_vec2()?;
+        let log_probs: Vec<Vec<f32>> =
+            candle_nn::ops::log_softmax(&scaled, D::Minus1)?.to_vec2()?;
         let mut next_tokens = Vec::with_capacity(active.len());
         let mut still_active = Vec::with_capacity(active.len());
         let mut keep_rows: Vec<u32> = Vec::with_capacity(active.len());
@@ -92,7 +94,10 @@ pub fn generate(
             cache.retain(&Tensor::new(keep_rows.as_slice(), &Device::Cpu)?)?;
         }
         active = still_active;
-        logits = model.decode(&Tensor::new(next_tokens.as_slice(), &Device::Cpu)?, &mut cache)?;
+        logits = model.decode(
+            &Tensor::new(next_tokens.as_slice(), &Device::Cpu)?,
+            &mut cache,
+        )?;
     }
     Ok(out)
 }
@@ -176,7 +181,10 @@ mod tests {
         }
         for (c, p) in counts.iter().zip([0.5, 0.3, 0.2]) {
             let sd = (p * (1.0 - p) / draws as f64).sqrt();
-            assert!((*c as f64 / draws as f64 - p).abs() < 5.0 * sd, "{counts:?}");
+            assert!(
+                (*c as f64 / draws as f64 - p).abs() < 5.0 * sd,
+                "{counts:?}"
+            );
         }
         // top_p 0.6 keeps {0.5, 0.3}: token 2 never appears, token 0 has 5/8.
         let mut counts = [0usize; 3];
@@ -185,7 +193,10 @@ mod tests {
         }
         assert_eq!(counts[2], 0);
         let share = counts[0] as f64 / draws as f64;
-        assert!((share - 0.625).abs() < 5.0 * (0.625f64 * 0.375 / draws as f64).sqrt(), "{counts:?}");
+        assert!(
+            (share - 0.625).abs() < 5.0 * (0.625f64 * 0.375 / draws as f64).sqrt(),
+            "{counts:?}"
+        );
         assert_eq!(argmax(&[0.1, 0.7, 0.7]), 1);
     }
 
@@ -193,8 +204,16 @@ mod tests {
     fn samples_do_not_depend_on_batch_company() {
         let model = model();
         let prompts = vec![vec![1, 4, 5], vec![1, 6, 7], vec![1, 4, 6]];
-        let decoding = Decoding::Sample { temperature: 1.0, top_p: 1.0 };
-        let rngs = |seeds: &[u64]| seeds.iter().map(|&s| ChaCha8Rng::seed_from_u64(s)).collect::<Vec<_>>();
+        let decoding = Decoding::Sample {
+            temperature: 1.0,
+            top_p: 1.0,
+        };
+        let rngs = |seeds: &[u64]| {
+            seeds
+                .iter()
+                .map(|&s| ChaCha8Rng::seed_from_u64(s))
+                .collect::<Vec<_>>()
+        };
         let together = generate(&model, &prompts, &mut rngs(&[10, 11, 12]), decoding, 8).unwrap();
         let alone = generate(&model, &prompts[2..], &mut rngs(&[12]), decoding, 8).unwrap();
         assert_eq!(together[2], alone[0]);
@@ -217,7 +236,11 @@ mod tests {
         let input = Tensor::new(&[[1u32, 4, 5]], &Device::Cpu).unwrap();
         let logits = model.logits(&model.hidden(&input).unwrap()).unwrap();
         let lp = candle_nn::ops::log_softmax(&logits.get(0).unwrap().get(2).unwrap(), 0).unwrap();
-        let want: f32 = lp.get(g[0].tokens[0] as usize).unwrap().to_scalar().unwrap();
+        let want: f32 = lp
+            .get(g[0].tokens[0] as usize)
+            .unwrap()
+            .to_scalar()
+            .unwrap();
         assert!((want - g[0].log_probs[0]).abs() < 1e-5);
     }
 }

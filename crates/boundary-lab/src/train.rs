@@ -71,7 +71,13 @@ pub fn clip_grad_norm(grads: &mut GradStore, vars: &[Var], max_norm: f64) -> Res
 }
 
 /// Linear warm-up to `lr`, then cosine decay to `lr * final_fraction` at `total` steps.
-pub fn learning_rate(step: usize, total: usize, lr: f64, warmup: usize, final_fraction: f64) -> f64 {
+pub fn learning_rate(
+    step: usize,
+    total: usize,
+    lr: f64,
+    warmup: usize,
+    final_fraction: f64,
+) -> f64 {
     if step < warmup {
         return lr * (step + 1) as f64 / warmup as f64;
     }
@@ -94,7 +100,12 @@ pub struct TeacherForcing {
 
 impl TeacherForcing {
     pub fn new(sequences: &[Vec<u32>], prompt_len: usize) -> Result<Self> {
-        let width = sequences.iter().map(Vec::len).max().unwrap_or(prompt_len + 1) - 1;
+        let width = sequences
+            .iter()
+            .map(Vec::len)
+            .max()
+            .unwrap_or(prompt_len + 1)
+            - 1;
         let b = sequences.len();
         let mut inputs = vec![PAD; b * width];
         let mut targets = vec![PAD; b * width];
@@ -123,7 +134,11 @@ impl TeacherForcing {
     /// `temperature` first, as when sampling), zero where the mask is 0.
     pub fn log_probs(&self, model: &Transformer, temperature: f64) -> Result<Tensor> {
         let logits = model.logits(&model.hidden(&self.inputs)?)?;
-        let logits = if temperature == 1.0 { logits } else { (logits / temperature)? };
+        let logits = if temperature == 1.0 {
+            logits
+        } else {
+            (logits / temperature)?
+        };
         Ok((token_log_probs(&logits, &self.targets)? * &self.mask)?)
     }
 }
@@ -145,21 +160,30 @@ pub fn train_sft(
     prompt_len: usize,
     rng: &mut ChaCha8Rng,
     next_batch: &mut dyn FnMut(&mut ChaCha8Rng, usize) -> Vec<Vec<u32>>,
+    on_step: &mut dyn FnMut(&SftPoint),
 ) -> Result<Vec<SftPoint>> {
     let mut optimizer = Optimizer::new(model.vars(), spec.lr, spec.weight_decay, spec.grad_clip)?;
     let mut curve = Vec::with_capacity(spec.steps);
     for step in 0..spec.steps {
-        let lr = learning_rate(step, spec.steps, spec.lr, spec.warmup_steps, spec.final_lr_fraction);
+        let lr = learning_rate(
+            step,
+            spec.steps,
+            spec.lr,
+            spec.warmup_steps,
+            spec.final_lr_fraction,
+        );
         optimizer.set_lr(lr);
         let batch = TeacherForcing::new(&next_batch(rng, spec.batch_size), prompt_len)?;
         let loss = (batch.log_probs(model, 1.0)?.sum_all()?.neg()? / batch.tokens.max(1) as f64)?;
         let grad_norm = optimizer.step(&loss)?;
-        curve.push(SftPoint {
+        let point = SftPoint {
             step,
             loss: loss.to_dtype(DType::F32)?.to_scalar()?,
             lr,
             grad_norm,
-        });
+        };
+        on_step(&point);
+        curve.push(point);
     }
     Ok(curve)
 }
@@ -184,8 +208,14 @@ mod tests {
     #[test]
     fn teacher_forcing_masks_exactly_the_response() {
         let tf = TeacherForcing::new(&[vec![1, 5, 6, 7, 3], vec![1, 5, 8]], 2).unwrap();
-        assert_eq!(tf.inputs.to_vec2::<u32>().unwrap(), vec![vec![1, 5, 6, 7], vec![1, 5, 0, 0]]);
-        assert_eq!(tf.targets.to_vec2::<u32>().unwrap(), vec![vec![5, 6, 7, 3], vec![5, 8, 0, 0]]);
+        assert_eq!(
+            tf.inputs.to_vec2::<u32>().unwrap(),
+            vec![vec![1, 5, 6, 7], vec![1, 5, 0, 0]]
+        );
+        assert_eq!(
+            tf.targets.to_vec2::<u32>().unwrap(),
+            vec![vec![5, 6, 7, 3], vec![5, 8, 0, 0]]
+        );
         assert_eq!(
             tf.mask.to_vec2::<f32>().unwrap(),
             vec![vec![0.0, 1.0, 1.0, 1.0], vec![0.0, 1.0, 0.0, 0.0]]
@@ -198,8 +228,9 @@ mod tests {
         let a = Var::new(&[3f32, 0.0], &Device::Cpu).unwrap();
         let b = Var::new(&[4f32], &Device::Cpu).unwrap();
         // loss = 3·a0 + 4·b0 → gradient (3, 0) and (4): norm 5.
-        let loss = ((a.as_tensor().get(0).unwrap() * 3.0).unwrap() + (b.as_tensor().get(0).unwrap() * 4.0).unwrap())
-            .unwrap();
+        let loss = ((a.as_tensor().get(0).unwrap() * 3.0).unwrap()
+            + (b.as_tensor().get(0).unwrap() * 4.0).unwrap())
+        .unwrap();
         let mut grads = loss.backward().unwrap();
         let vars = [a.clone(), b.clone()];
         let norm = clip_grad_norm(&mut grads, &vars, 1.0).unwrap();
@@ -230,7 +261,17 @@ mod tests {
             weight_decay: 0.0,
             grad_clip: 1.0,
         };
-        let curve = train_sft(&model, &spec, 2, &mut rng, &mut |_, n| vec![vec![1, 2, 7, 4, 9, 3]; n]).unwrap();
+        let mut steps_seen = 0;
+        let curve = train_sft(
+            &model,
+            &spec,
+            2,
+            &mut rng,
+            &mut |_, n| vec![vec![1, 2, 7, 4, 9, 3]; n],
+            &mut |_| steps_seen += 1,
+        )
+        .unwrap();
+        assert_eq!(steps_seen, 60);
         let first = curve[0].loss;
         let last = curve.last().unwrap().loss;
         // Uniform over 10 tokens starts near ln 10 ≈ 2.3; a memorised sequence ends near 0.

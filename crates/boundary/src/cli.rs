@@ -46,4 +46,6 @@ pub enum Command {
     Gap(commands::gap::GapArgs),
     /// The distribution of per-problem accuracy c/n.
     Histogram(commands::histogram::HistogramArgs),
+    /// The paper in miniature on a CPU: pretrain a tiny model, RL it six ways, distil, evaluate, report.
+    Lab(commands::lab::LabArgs),
 }

@@ -15,6 +15,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // SAFETY: first statement of main, before any other thread exists.
+    unsafe { boundary_lab::use_single_threaded_kernels() };
     let cli = cli::Cli::parse();
     init_tracing(cli.global.verbose);
     match commands::run(cli.command, &cli.global) {

@@ -19,7 +19,13 @@ pub fn group_advantages(scores: &[f32], group_size: usize, norm_by_std: bool) ->
             };
             group
                 .iter()
-                .map(|r| if norm_by_std { (r - mean) / (std + 1e-6) } else { r - mean })
+                .map(|r| {
+                    if norm_by_std {
+                        (r - mean) / (std + 1e-6)
+                    } else {
+                        r - mean
+                    }
+                })
                 .collect()
         })
         .collect()

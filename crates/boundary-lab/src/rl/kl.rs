@@ -66,7 +66,12 @@ mod tests {
 
     #[test]
     fn estimators_vanish_when_the_policies_agree() {
-        for e in [KlEstimator::K1, KlEstimator::K2, KlEstimator::K3, KlEstimator::Abs] {
+        for e in [
+            KlEstimator::K1,
+            KlEstimator::K2,
+            KlEstimator::K3,
+            KlEstimator::Abs,
+        ] {
             assert_eq!(e.estimate(-1.3, -1.3), 0.0);
         }
         // Hand values: d = ln 2.
@@ -84,15 +89,26 @@ mod tests {
         let lp = [-0.1f32, -2.0, -0.7, -30.0];
         let rf = [-0.3f32, -1.0, -0.7, -1.0];
         let dev = &candle_core::Device::Cpu;
-        for e in [KlEstimator::K1, KlEstimator::K2, KlEstimator::K3, KlEstimator::Abs] {
+        for e in [
+            KlEstimator::K1,
+            KlEstimator::K2,
+            KlEstimator::K3,
+            KlEstimator::Abs,
+        ] {
             let got = e
-                .estimate_tensor(&Tensor::new(&lp, dev).unwrap(), &Tensor::new(&rf, dev).unwrap())
+                .estimate_tensor(
+                    &Tensor::new(&lp, dev).unwrap(),
+                    &Tensor::new(&rf, dev).unwrap(),
+                )
                 .unwrap()
                 .to_vec1::<f32>()
                 .unwrap();
             for i in 0..lp.len() {
                 let want = e.estimate(f64::from(lp[i]), f64::from(rf[i]));
-                assert!((f64::from(got[i]) - want).abs() < 1e-4 * want.abs().max(1.0), "{e:?} {i}");
+                assert!(
+                    (f64::from(got[i]) - want).abs() < 1e-4 * want.abs().max(1.0),
+                    "{e:?} {i}"
+                );
             }
         }
     }
@@ -119,7 +135,10 @@ mod tests {
             .zip(&reference)
             .map(|(p, q): (&f64, &f64)| p * KlEstimator::K2.estimate(p.ln(), q.ln()))
             .sum();
-        assert!((k2_near - kl_near).abs() < 0.05 * kl_near, "{k2_near} vs {kl_near}");
+        assert!(
+            (k2_near - kl_near).abs() < 0.05 * kl_near,
+            "{k2_near} vs {kl_near}"
+        );
 
         // And by sampling, as training uses them: the mean over draws converges.
         let mut rng = ChaCha8Rng::seed_from_u64(5);
@@ -127,13 +146,19 @@ mod tests {
         let draws = 200_000;
         let samples: Vec<usize> = (0..draws).map(|_| dist.sample(&mut rng)).collect();
         for e in [KlEstimator::K1, KlEstimator::K3] {
-            let values: Vec<f64> = samples.iter().map(|&i| e.estimate(pi[i].ln(), reference[i].ln())).collect();
+            let values: Vec<f64> = samples
+                .iter()
+                .map(|&i| e.estimate(pi[i].ln(), reference[i].ln()))
+                .collect();
             let n = draws as f64;
             let mean = values.iter().sum::<f64>() / n;
             let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
             // Six standard errors: a false failure has probability ~1e-9.
             let tolerance = 6.0 * (var / n).sqrt();
-            assert!((mean - kl).abs() < tolerance, "{e:?}: {mean} vs {kl} ± {tolerance}");
+            assert!(
+                (mean - kl).abs() < tolerance,
+                "{e:?}: {mean} vs {kl} ± {tolerance}"
+            );
         }
     }
 }

@@ -43,11 +43,19 @@ pub struct PolicyLoss {
 /// Aggregates per-token values `[B, T]` (already zero outside `mask`).
 pub fn aggregate(values: &Tensor, mask: &Tensor, how: Aggregation) -> Result<Tensor> {
     Ok(match how {
-        Aggregation::TokenMean => (values.sum_all()? / f64::from(mask.sum_all()?.to_scalar::<f32>()?).max(1.0))?,
+        Aggregation::TokenMean => {
+            (values.sum_all()? / f64::from(mask.sum_all()?.to_scalar::<f32>()?).max(1.0))?
+        }
         Aggregation::SeqMeanTokenMean => {
-            let per_seq = values.sum(1)?.div(&mask.sum(1)?.clamp(1.0, f64::INFINITY)?)?;
+            let per_seq = values
+                .sum(1)?
+                .div(&mask.sum(1)?.clamp(1.0, f64::INFINITY)?)?;
             // Only responses with at least one valid token count.
-            let seqs = mask.sum(1)?.gt(0.0)?.to_dtype(candle_core::DType::F32)?.sum_all()?;
+            let seqs = mask
+                .sum(1)?
+                .gt(0.0)?
+                .to_dtype(candle_core::DType::F32)?
+                .sum_all()?;
             per_seq.sum_all()?.div(&seqs.clamp(1.0, f64::INFINITY)?)?
         }
     })
@@ -110,7 +118,11 @@ mod tests {
     fn reference(logp: f64, old: f64, adv: f64) -> f64 {
         let ratio = (logp - old).clamp(-20.0, 20.0).exp();
         let l = (-adv * ratio).max(-adv * ratio.clamp(1.0 - CLIP.low, 1.0 + CLIP.high));
-        if adv < 0.0 { l.min(-adv * CLIP.dual) } else { l }
+        if adv < 0.0 {
+            l.min(-adv * CLIP.dual)
+        } else {
+            l
+        }
     }
 
     #[test]
@@ -134,9 +146,14 @@ mod tests {
         let lp = t(&[&[1.5f32.ln(), 5f32.ln(), 0.5f32.ln()]]);
         let adv = t(&[&[1.0, -1.0, -1.0]]);
         let mask = t(&[&[1.0, 1.0, 1.0]]);
-        let out = clipped_policy_loss(&lp, &old, &adv, &mask, CLIP, Aggregation::TokenMean).unwrap();
+        let out =
+            clipped_policy_loss(&lp, &old, &adv, &mask, CLIP, Aggregation::TokenMean).unwrap();
         let want = (-1.28 + 3.0 + 0.8) / 3.0;
-        assert!((scalar(&out.loss) - want).abs() < 1e-5, "{}", scalar(&out.loss));
+        assert!(
+            (scalar(&out.loss) - want).abs() < 1e-5,
+            "{}",
+            scalar(&out.loss)
+        );
         // Tokens 1 and 3 took the clipped branch (token 2's clipped term 1.28 < 5).
         assert!((out.clip_fraction - 2.0 / 3.0).abs() < 1e-6);
     }
@@ -162,8 +179,20 @@ mod tests {
         let adv = [1.0f64, 2.0, -1.0, -0.5, 0.7, -2.0];
         let mask = [1.0f64, 1.0, 1.0, 1.0, 1.0, 0.0];
         let valid: f64 = mask.iter().sum();
-        let var = Var::new(logp.iter().map(|&x| x as f32).collect::<Vec<_>>(), &Device::Cpu).unwrap();
-        let as_row = |v: &[f64]| Tensor::new(v.iter().map(|&x| x as f32).collect::<Vec<_>>(), &Device::Cpu).unwrap().unsqueeze(0).unwrap();
+        let var = Var::new(
+            logp.iter().map(|&x| x as f32).collect::<Vec<_>>(),
+            &Device::Cpu,
+        )
+        .unwrap();
+        let as_row = |v: &[f64]| {
+            Tensor::new(
+                v.iter().map(|&x| x as f32).collect::<Vec<_>>(),
+                &Device::Cpu,
+            )
+            .unwrap()
+            .unsqueeze(0)
+            .unwrap()
+        };
         let out = clipped_policy_loss(
             &var.as_tensor().unsqueeze(0).unwrap(),
             &as_row(&old),
@@ -173,9 +202,19 @@ mod tests {
             Aggregation::TokenMean,
         )
         .unwrap();
-        let grad = out.loss.backward().unwrap().get(&var).unwrap().to_vec1::<f32>().unwrap();
+        let grad = out
+            .loss
+            .backward()
+            .unwrap()
+            .get(&var)
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
         let total = |lp: &[f64]| -> f64 {
-            (0..lp.len()).map(|i| mask[i] * reference(lp[i], old[i], adv[i])).sum::<f64>() / valid
+            (0..lp.len())
+                .map(|i| mask[i] * reference(lp[i], old[i], adv[i]))
+                .sum::<f64>()
+                / valid
         };
         assert!((f64::from(scalar(&out.loss)) - total(&logp)).abs() < 1e-5);
         let h = 1e-4;
@@ -185,7 +224,11 @@ mod tests {
             up[i] += h;
             down[i] -= h;
             let numeric = (total(&up) - total(&down)) / (2.0 * h);
-            assert!((f64::from(grad[i]) - numeric).abs() < 1e-3, "token {i}: autodiff {} vs numeric {numeric}", grad[i]);
+            assert!(
+                (f64::from(grad[i]) - numeric).abs() < 1e-3,
+                "token {i}: autodiff {} vs numeric {numeric}",
+                grad[i]
+            );
         }
         // The masked token and the clipped ones get no gradient; the others do.
         assert_eq!(grad[5], 0.0);

@@ -93,11 +93,20 @@ pub fn whiten(values: &[Vec<f32>]) -> Vec<Vec<f32>> {
     }
     let n = count as f64;
     let mean = values.iter().flatten().map(|&v| f64::from(v)).sum::<f64>() / n;
-    let var = values.iter().flatten().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let var = values
+        .iter()
+        .flatten()
+        .map(|&v| (f64::from(v) - mean).powi(2))
+        .sum::<f64>()
+        / (n - 1.0);
     let scale = 1.0 / (var + 1e-8).sqrt();
     values
         .iter()
-        .map(|row| row.iter().map(|&v| ((f64::from(v) - mean) * scale) as f32).collect())
+        .map(|row| {
+            row.iter()
+                .map(|&v| ((f64::from(v) - mean) * scale) as f32)
+                .collect()
+        })
         .collect()
 }
 
@@ -113,6 +122,9 @@ mod tests {
         // mean 2, unbiased sd 1.
         assert_eq!(w, vec![vec![-1.0, 0.0], vec![1.0]]);
         let ids: Vec<&str> = Algorithm::ALL.iter().map(|a| a.id()).collect();
-        assert_eq!(ids, ["ppo", "grpo", "reinforce_pp", "rloo", "remax", "dapo"]);
+        assert_eq!(
+            ids,
+            ["ppo", "grpo", "reinforce_pp", "rloo", "remax", "dapo"]
+        );
     }
 }

@@ -29,7 +29,8 @@ impl Critic {
         let mut model = base.deep_copy()?;
         let d = model.config().d_model;
         model.add_extra(VALUE_HEAD, Var::zeros((d, 1), DType::F32, &Device::Cpu)?);
-        let optimizer = Optimizer::new(model.vars(), spec.critic_lr, rl.weight_decay, rl.grad_clip)?;
+        let optimizer =
+            Optimizer::new(model.vars(), spec.critic_lr, rl.weight_decay, rl.grad_clip)?;
         Ok(Self {
             model,
             optimizer,
@@ -40,8 +41,13 @@ impl Critic {
 
     fn forward(&self, batch: &TeacherForcing) -> Result<Tensor> {
         let head = self.model.extra(VALUE_HEAD).map(Var::as_tensor);
-        let head = head.ok_or_else(|| candle_core::Error::Msg("critic has no value head".into()))?;
-        let values = self.model.hidden(&batch.inputs)?.broadcast_matmul(head)?.squeeze(2)?;
+        let head =
+            head.ok_or_else(|| candle_core::Error::Msg("critic has no value head".into()))?;
+        let values = self
+            .model
+            .hidden(&batch.inputs)?
+            .broadcast_matmul(head)?
+            .squeeze(2)?;
         Ok((values * &batch.mask)?)
     }
 
@@ -52,9 +58,21 @@ impl Critic {
 
     /// One optimizer step on the clipped value loss
     /// `½·max((v − R)², (clip(v, v_old ± ε) − R)²)`; returns the loss.
-    pub fn update(&mut self, batch: &TeacherForcing, old_values: &Tensor, returns: &Tensor) -> Result<f32> {
+    pub fn update(
+        &mut self,
+        batch: &TeacherForcing,
+        old_values: &Tensor,
+        returns: &Tensor,
+    ) -> Result<f32> {
         let values = self.forward(batch)?;
-        let loss = clipped_value_loss(&values, old_values, returns, &batch.mask, self.value_clip, self.aggregation)?;
+        let loss = clipped_value_loss(
+            &values,
+            old_values,
+            returns,
+            &batch.mask,
+            self.value_clip,
+            self.aggregation,
+        )?;
         self.optimizer.step(&loss)?;
         Ok(loss.to_scalar()?)
     }
@@ -104,7 +122,12 @@ pub fn explained_variance(values: &[Vec<f32>], returns: &[Vec<f32>]) -> f32 {
 
 /// GAE over each response (the value after its last token is 0). Returns the
 /// whitened advantages and the value targets (unwhitened advantage + value).
-pub fn gae(token_rewards: &[Vec<f32>], values: &[Vec<f32>], gamma: f32, lambda: f32) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
+pub fn gae(
+    token_rewards: &[Vec<f32>],
+    values: &[Vec<f32>],
+    gamma: f32,
+    lambda: f32,
+) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
     let mut advantages = Vec::with_capacity(token_rewards.len());
     let mut returns = Vec::with_capacity(token_rewards.len());
     for (rewards, values) in token_rewards.iter().zip(values) {
@@ -125,7 +148,6 @@ pub fn gae(token_rewards: &[Vec<f32>], values: &[Vec<f32>], gamma: f32, lambda: 
 #[cfg(test)]
 mod tests {
     use super::*;
-
 
     #[test]
     fn gae_with_unit_gamma_lambda_is_return_minus_value() {
@@ -150,7 +172,10 @@ mod tests {
         // δ₁ = 1 − 0.5 = 0.5; δ₀ = 0 + 0.9·0.5 − 0.5 = −0.05;
         // A₁ = 0.5; A₀ = −0.05 + 0.45·0.5 = 0.175. Returns: 0.675, 1.0.
         let (_, ret) = gae(&[vec![0.0, 1.0]], &[vec![0.5, 0.5]], 0.9, 0.5);
-        assert!((ret[0][0] - 0.675).abs() < 1e-6 && (ret[0][1] - 1.0).abs() < 1e-6, "{ret:?}");
+        assert!(
+            (ret[0][0] - 0.675).abs() < 1e-6 && (ret[0][1] - 1.0).abs() < 1e-6,
+            "{ret:?}"
+        );
     }
 
     #[test]

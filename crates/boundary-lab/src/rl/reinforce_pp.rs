@@ -6,7 +6,10 @@
 use super::{returns_to_go, whiten};
 
 pub fn advantages(token_rewards: &[Vec<f32>], gamma: f32) -> Vec<Vec<f32>> {
-    let returns: Vec<Vec<f32>> = token_rewards.iter().map(|r| returns_to_go(r, gamma)).collect();
+    let returns: Vec<Vec<f32>> = token_rewards
+        .iter()
+        .map(|r| returns_to_go(r, gamma))
+        .collect();
     whiten(&returns)
 }
 

@@ -9,7 +9,13 @@ pub fn leave_one_out(scores: &[f32], group_size: usize) -> Vec<f32> {
         .flat_map(|group| {
             let n = group.len() as f32;
             let sum: f32 = group.iter().sum();
-            group.iter().map(move |r| if n > 1.0 { r - (sum - r) / (n - 1.0) } else { 0.0 })
+            group.iter().map(move |r| {
+                if n > 1.0 {
+                    r - (sum - r) / (n - 1.0)
+                } else {
+                    0.0
+                }
+            })
         })
         .collect()
 }
@@ -22,7 +28,16 @@ mod tests {
     fn hand_worked_groups() {
         // [1,0,0,0]: the correct one's baseline is 0, each wrong one's is 1/3.
         let a = leave_one_out(&[1.0, 0.0, 0.0, 0.0, 0.5, 0.5, 1.0, 0.0], 4);
-        let want = [1.0, -1.0 / 3.0, -1.0 / 3.0, -1.0 / 3.0, 0.0, 0.0, 2.0 / 3.0, -2.0 / 3.0];
+        let want = [
+            1.0,
+            -1.0 / 3.0,
+            -1.0 / 3.0,
+            -1.0 / 3.0,
+            0.0,
+            0.0,
+            2.0 / 3.0,
+            -2.0 / 3.0,
+        ];
         for (got, want) in a.iter().zip(want) {
             assert!((got - want).abs() < 1e-6, "{a:?}");
         }

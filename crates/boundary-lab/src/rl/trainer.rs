@@ -116,7 +116,11 @@ fn kl_for(algorithm: Algorithm, spec: &RlSpec) -> KlSpec {
     };
     match algorithm {
         Algorithm::Dapo => none,
-        Algorithm::ReinforcePp => spec.reinforce_pp.kl.clone().unwrap_or_else(|| spec.kl.clone()),
+        Algorithm::ReinforcePp => spec
+            .reinforce_pp
+            .kl
+            .clone()
+            .unwrap_or_else(|| spec.kl.clone()),
         Algorithm::Remax => spec.remax.kl.clone().unwrap_or_else(|| spec.kl.clone()),
         _ => spec.kl.clone(),
     }
@@ -167,7 +171,11 @@ pub fn train_rl(
     };
     let clip = Clip {
         low: spec.clip_low,
-        high: if algorithm == Algorithm::Dapo { spec.dapo.clip_high } else { spec.clip_high },
+        high: if algorithm == Algorithm::Dapo {
+            spec.dapo.clip_high
+        } else {
+            spec.clip_high
+        },
         dual: spec.clip_dual,
     };
     let kl = kl_for(algorithm, spec);
@@ -188,7 +196,11 @@ pub fn train_rl(
         let mut problems: Vec<Problem> = Vec::new();
         let mut rollouts: Vec<Rollout> = Vec::new();
         let mut groups_generated = 0;
-        let max_batches = if algorithm == Algorithm::Dapo { spec.dapo.max_gen_batches } else { 1 };
+        let max_batches = if algorithm == Algorithm::Dapo {
+            spec.dapo.max_gen_batches
+        } else {
+            1
+        };
         for gen_batch in 0..max_batches {
             let picked = order.take(spec.prompts_per_step, &mut rng);
             let batch_problems: Vec<Problem> = picked.iter().map(|&i| setup.prompts[i]).collect();
@@ -197,9 +209,27 @@ pub fn train_rl(
                 .flat_map(|p| std::iter::repeat_n(setup.tokenizer.prompt(p), n))
                 .collect();
             let mut rngs: Vec<ChaCha8Rng> = (0..prompts.len())
-                .map(|i| stream(setup.seed, &[0x524f, run_label[0], run_label[1], step as u64, gen_batch as u64, i as u64]))
+                .map(|i| {
+                    stream(
+                        setup.seed,
+                        &[
+                            0x524f,
+                            run_label[0],
+                            run_label[1],
+                            step as u64,
+                            gen_batch as u64,
+                            i as u64,
+                        ],
+                    )
+                })
                 .collect();
-            let generations = generate(policy, &prompts, &mut rngs, rollout_decoding, setup.max_new_tokens)?;
+            let generations = generate(
+                policy,
+                &prompts,
+                &mut rngs,
+                rollout_decoding,
+                setup.max_new_tokens,
+            )?;
             groups_generated += batch_problems.len();
             for (g, problem) in batch_problems.iter().enumerate() {
                 let group: Vec<Rollout> = (0..n)
@@ -207,10 +237,14 @@ pub fn train_rl(
                         let index = g * n + j;
                         let generation = &generations[index];
                         let (text, truncated) = setup.tokenizer.decode_response(&generation.tokens);
-                        let correct = grade_text(setup.task, problem, &text, truncated).verdict.is_correct();
+                        let correct = grade_text(setup.task, problem, &text, truncated)
+                            .verdict
+                            .is_correct();
                         let score = match reward {
                             RewardSource::Verifier => f32::from(u8::from(correct)),
-                            RewardSource::CoinFlip => f32::from(u8::from(rngs[index].random_bool(0.5))),
+                            RewardSource::CoinFlip => {
+                                f32::from(u8::from(rngs[index].random_bool(0.5)))
+                            }
                         };
                         let shaping = if algorithm == Algorithm::Dapo {
                             dapo::overlong_penalty(
@@ -246,7 +280,8 @@ pub fn train_rl(
         problems.truncate(spec.prompts_per_step);
         rollouts.truncate(problems.len() * n);
 
-        let accuracy_all = rollouts.iter().filter(|r| r.correct).count() as f32 / rollouts.len().max(1) as f32;
+        let accuracy_all =
+            rollouts.iter().filter(|r| r.correct).count() as f32 / rollouts.len().max(1) as f32;
         let group_accuracy: Vec<f32> = rollouts
             .chunks(n)
             .map(|g| g.iter().filter(|r| r.correct).count() as f32 / n as f32)
@@ -278,7 +313,11 @@ pub fn train_rl(
         let sequences: Vec<Vec<u32>> = rollouts.iter().map(|r| r.sequence.clone()).collect();
         let lengths: Vec<usize> = rollouts.iter().map(|r| r.old_log_probs.len()).collect();
         let whole = TeacherForcing::new(&sequences, prompt_len)?;
-        let ref_log_probs = from_grid(&whole.log_probs(setup.reference, spec.temperature)?, &lengths, prompt_len)?;
+        let ref_log_probs = from_grid(
+            &whole.log_probs(setup.reference, spec.temperature)?,
+            &lengths,
+            prompt_len,
+        )?;
         let kl_tokens: Vec<Vec<f32>> = rollouts
             .iter()
             .zip(&ref_log_probs)
@@ -299,7 +338,9 @@ pub fn train_rl(
                         .old_log_probs
                         .iter()
                         .zip(reference)
-                        .map(|(&lp, &rf)| -(kl.coef * kl.estimator.estimate(f64::from(lp), f64::from(rf))) as f32)
+                        .map(|(&lp, &rf)| {
+                            -(kl.coef * kl.estimator.estimate(f64::from(lp), f64::from(rf))) as f32
+                        })
                         .collect(),
                     _ => vec![0.0; r.old_log_probs.len()],
                 };
@@ -317,13 +358,19 @@ pub fn train_rl(
         // 3. Advantages: the one place the algorithms differ.
         let sequence_rewards: Vec<f32> = token_rewards.iter().map(|r| r.iter().sum()).collect();
         let broadcast = |per_response: Vec<f32>| -> Vec<Vec<f32>> {
-            per_response.iter().zip(&lengths).map(|(&a, &len)| vec![a; len]).collect()
+            per_response
+                .iter()
+                .zip(&lengths)
+                .map(|(&a, &len)| vec![a; len])
+                .collect()
         };
         let mut returns = None;
         let advantages: Vec<Vec<f32>> = match algorithm {
-            Algorithm::Grpo | Algorithm::Dapo => {
-                broadcast(grpo::group_advantages(&sequence_rewards, n, spec.grpo.norm_by_std))
-            }
+            Algorithm::Grpo | Algorithm::Dapo => broadcast(grpo::group_advantages(
+                &sequence_rewards,
+                n,
+                spec.grpo.norm_by_std,
+            )),
             Algorithm::Rloo => broadcast(rloo::leave_one_out(&sequence_rewards, n)),
             Algorithm::ReinforcePp => reinforce_pp::advantages(&token_rewards, 1.0),
             Algorithm::Remax => {
@@ -332,7 +379,12 @@ pub fn train_rl(
             }
             Algorithm::Ppo => {
                 let values = old_values.as_ref().map_or(&[][..], Vec::as_slice);
-                let (adv, ret) = ppo::gae(&token_rewards, values, spec.ppo.gamma as f32, spec.ppo.lambda as f32);
+                let (adv, ret) = ppo::gae(
+                    &token_rewards,
+                    values,
+                    spec.ppo.gamma as f32,
+                    spec.ppo.lambda as f32,
+                );
                 returns = Some(ret);
                 adv
             }
@@ -351,29 +403,51 @@ pub fn train_rl(
                 let mini = TeacherForcing::new(&sequences[rows.clone()], prompt_len)?;
                 let width = mini.mask.dim(1)?;
                 let old_grid = to_grid(
-                    &rollouts[rows.clone()].iter().map(|r| r.old_log_probs.clone()).collect::<Vec<_>>(),
+                    &rollouts[rows.clone()]
+                        .iter()
+                        .map(|r| r.old_log_probs.clone())
+                        .collect::<Vec<_>>(),
                     prompt_len,
                     width,
                 )?;
                 let adv_grid = to_grid(&advantages[rows.clone()], prompt_len, width)?;
                 let logits = policy.logits(&policy.hidden(&mini.inputs)?)?;
-                let logits = if spec.temperature == 1.0 { logits } else { (logits / spec.temperature)? };
+                let logits = if spec.temperature == 1.0 {
+                    logits
+                } else {
+                    (logits / spec.temperature)?
+                };
                 let log_probs = (token_log_probs(&logits, &mini.targets)? * &mini.mask)?;
-                let policy_loss = clipped_policy_loss(&log_probs, &old_grid, &adv_grid, &mini.mask, clip, spec.loss_aggregation)?;
-                let entropy = aggregate(&(token_entropy(&logits)? * &mini.mask)?, &mini.mask, spec.loss_aggregation)?;
+                let policy_loss = clipped_policy_loss(
+                    &log_probs,
+                    &old_grid,
+                    &adv_grid,
+                    &mini.mask,
+                    clip,
+                    spec.loss_aggregation,
+                )?;
+                let entropy = aggregate(
+                    &(token_entropy(&logits)? * &mini.mask)?,
+                    &mini.mask,
+                    spec.loss_aggregation,
+                )?;
                 let mut loss = policy_loss.loss;
                 if spec.entropy_coef > 0.0 {
                     loss = (loss - (&entropy * spec.entropy_coef)?)?;
                 }
                 if kl.placement == KlPlacement::Loss && kl.coef > 0.0 {
                     let ref_grid = to_grid(&ref_log_probs[rows.clone()], prompt_len, width)?;
-                    let kl_tokens = (kl.estimator.estimate_tensor(&log_probs, &ref_grid)? * &mini.mask)?;
-                    loss = (loss + (aggregate(&kl_tokens, &mini.mask, spec.loss_aggregation)? * kl.coef)?)?;
+                    let kl_tokens =
+                        (kl.estimator.estimate_tensor(&log_probs, &ref_grid)? * &mini.mask)?;
+                    loss = (loss
+                        + (aggregate(&kl_tokens, &mini.mask, spec.loss_aggregation)? * kl.coef)?)?;
                 }
                 grad_norms.push(optimizer.step(&loss)?);
                 clip_fractions.push(policy_loss.clip_fraction);
                 entropies.push(entropy.to_scalar::<f32>()?);
-                if let (Some(critic), Some(old), Some(ret)) = (critic.as_mut(), old_values.as_ref(), returns.as_ref()) {
+                if let (Some(critic), Some(old), Some(ret)) =
+                    (critic.as_mut(), old_values.as_ref(), returns.as_ref())
+                {
                     let old_grid = to_grid(&old[rows.clone()], prompt_len, width)?;
                     let ret_grid = to_grid(&ret[rows.clone()], prompt_len, width)?;
                     value_losses.push(critic.update(&mini, &old_grid, &ret_grid)?);
@@ -386,7 +460,12 @@ pub fn train_rl(
         let metrics = StepMetrics {
             step,
             reward: mean(&rollouts.iter().map(|r| r.score).collect::<Vec<_>>()),
-            accuracy: mean(&rollouts.iter().map(|r| f32::from(u8::from(r.correct))).collect::<Vec<_>>()),
+            accuracy: mean(
+                &rollouts
+                    .iter()
+                    .map(|r| f32::from(u8::from(r.correct)))
+                    .collect::<Vec<_>>(),
+            ),
             group_accuracy,
             kl: kl_tokens.iter().flatten().sum::<f32>() / token_count.max(1) as f32,
             entropy: mean(&entropies),
@@ -413,13 +492,23 @@ fn greedy_scores(policy: &Transformer, setup: &RlSetup, problems: &[Problem]) ->
     let prompts: Vec<Vec<u32>> = problems.iter().map(|p| setup.tokenizer.prompt(p)).collect();
     // Greedy decoding draws no random numbers; the streams are placeholders.
     let mut rngs: Vec<ChaCha8Rng> = (0..prompts.len()).map(|i| stream(0, &[i as u64])).collect();
-    let generations = generate(policy, &prompts, &mut rngs, Decoding::Greedy, setup.max_new_tokens)?;
+    let generations = generate(
+        policy,
+        &prompts,
+        &mut rngs,
+        Decoding::Greedy,
+        setup.max_new_tokens,
+    )?;
     Ok(problems
         .iter()
         .zip(&generations)
         .map(|(p, g)| {
             let (text, truncated) = setup.tokenizer.decode_response(&g.tokens);
-            f32::from(u8::from(grade_text(setup.task, p, &text, truncated).verdict.is_correct()))
+            f32::from(u8::from(
+                grade_text(setup.task, p, &text, truncated)
+                    .verdict
+                    .is_correct(),
+            ))
         })
         .collect())
 }
@@ -447,7 +536,9 @@ fn validation_pass1(policy: &Transformer, setup: &RlSetup, step: usize) -> Resul
         .filter(|(i, g)| {
             let problem = &setup.validation[i / k];
             let (text, truncated) = setup.tokenizer.decode_response(&g.tokens);
-            grade_text(setup.task, problem, &text, truncated).verdict.is_correct()
+            grade_text(setup.task, problem, &text, truncated)
+                .verdict
+                .is_correct()
         })
         .count();
     Ok(correct as f32 / generations.len().max(1) as f32)

@@ -71,15 +71,43 @@ mod tests {
     fn random_walk_probability_matches_hand_count() {
         let task = Task::new(small_spec()).unwrap();
         // Walker ops +1 +3 *2 mod 11 from 1 to 2 within 1 step: +1 (1 → 2) and *2 (1 → 2): 2 of 3.
-        let p = Problem { start: 1, target: 2, limit: 1 };
+        let p = Problem {
+            start: 1,
+            target: 2,
+            limit: 1,
+        };
         assert!((task.strategy_success(1, &p) - 2.0 / 3.0).abs() < 1e-12);
         // Within 2 steps: the 1/3 that went +3 to 4 cannot reach 2 in one more step
         // (4+1=5, 4+3=7, 4*2=8), so the answer stays 2/3.
-        let p = Problem { start: 1, target: 2, limit: 2 };
+        let p = Problem {
+            start: 1,
+            target: 2,
+            limit: 2,
+        };
         assert!((task.strategy_success(1, &p) - 2.0 / 3.0).abs() < 1e-12);
         // The adder (+3 only) needs 4 steps from 1 to 2 (1→4→7→10→2).
-        assert_eq!(task.strategy_success(0, &Problem { start: 1, target: 2, limit: 3 }), 0.0);
-        assert_eq!(task.strategy_success(0, &Problem { start: 1, target: 4, limit: 3 }), 1.0);
+        assert_eq!(
+            task.strategy_success(
+                0,
+                &Problem {
+                    start: 1,
+                    target: 2,
+                    limit: 3
+                }
+            ),
+            0.0
+        );
+        assert_eq!(
+            task.strategy_success(
+                0,
+                &Problem {
+                    start: 1,
+                    target: 4,
+                    limit: 3
+                }
+            ),
+            1.0
+        );
     }
 
     #[test]
@@ -90,8 +118,16 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(11);
         let draws = 20_000;
         for p in [
-            Problem { start: 0, target: 5, limit: 3 },
-            Problem { start: 3, target: 9, limit: 2 },
+            Problem {
+                start: 0,
+                target: 5,
+                limit: 3,
+            },
+            Problem {
+                start: 3,
+                target: 9,
+                limit: 2,
+            },
         ] {
             let exact = task.mixture_success(&p);
             let hits = (0..draws)
@@ -103,7 +139,10 @@ mod tests {
             let observed = hits as f64 / draws as f64;
             // 5 standard errors of a binomial proportion.
             let tolerance = 5.0 * (exact * (1.0 - exact) / draws as f64).sqrt() + 1e-9;
-            assert!((observed - exact).abs() < tolerance, "{p:?}: exact {exact}, observed {observed}");
+            assert!(
+                (observed - exact).abs() < tolerance,
+                "{p:?}: exact {exact}, observed {observed}"
+            );
         }
         assert!((expected_pass_at_k(0.5, 2) - 0.75).abs() < 1e-12);
     }

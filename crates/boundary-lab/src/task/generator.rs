@@ -29,7 +29,8 @@ impl Task {
             };
             // A shortest-path strategy that cannot reach the target at all
             // wanders with its own operations, like a random walk.
-            let op = planned.unwrap_or_else(|| strategy.ops[rng.random_range(0..strategy.ops.len())]);
+            let op =
+                planned.unwrap_or_else(|| strategy.ops[rng.random_range(0..strategy.ops.len())]);
             let mut written = op.apply(value, p);
             if self.spec.step_noise > 0.0 && rng.random_bool(self.spec.step_noise) {
                 // A wrong value, uniformly among the p - 1 wrong ones.
@@ -114,7 +115,11 @@ pub enum SplitError {
          ({found} found, {wanted} wanted); lower split.test_problems / split.validation_problems \
          or this class's share, or enlarge the task"
     )]
-    TooFew { class: String, found: usize, wanted: usize },
+    TooFew {
+        class: String,
+        found: usize,
+        wanted: usize,
+    },
 }
 
 impl Task {
@@ -195,7 +200,12 @@ impl Task {
 }
 
 /// Largest-remainder apportionment of `total_count` over the classes by share.
-fn apportion(names: &[String], mix: &BTreeMap<String, f64>, total_share: f64, total_count: usize) -> Vec<usize> {
+fn apportion(
+    names: &[String],
+    mix: &BTreeMap<String, f64>,
+    total_share: f64,
+    total_count: usize,
+) -> Vec<usize> {
     let exact: Vec<f64> = names
         .iter()
         .map(|n| mix.get(n).copied().unwrap_or(0.0) / total_share * total_count as f64)
@@ -238,7 +248,11 @@ mod tests {
         for p in task.all_problems() {
             let trace = task.strategy_trace(0, &p, &mut rng);
             let verdict = verify_trace(&task, &p, &trace);
-            assert_eq!(verdict == Verdict::Correct, task.strategy_solves(0, &p), "{p:?} {trace:?}");
+            assert_eq!(
+                verdict == Verdict::Correct,
+                task.strategy_solves(0, &p),
+                "{p:?} {trace:?}"
+            );
             assert!(trace.steps.len() <= p.limit as usize);
         }
     }
@@ -267,12 +281,20 @@ mod tests {
         spec.step_noise = 0.5;
         let task = Task::new(spec).unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(2);
-        let p = Problem { start: 0, target: 4, limit: 3 };
+        let p = Problem {
+            start: 0,
+            target: 4,
+            limit: 3,
+        };
         let verdicts: Vec<Verdict> = (0..400)
             .map(|_| verify_trace(&task, &p, &task.strategy_trace(1, &p, &mut rng)))
             .collect();
         assert!(verdicts.contains(&Verdict::Correct));
-        assert!(verdicts.iter().any(|v| matches!(v, Verdict::WrongStep { .. })));
+        assert!(
+            verdicts
+                .iter()
+                .any(|v| matches!(v, Verdict::WrongStep { .. }))
+        );
     }
 
     #[test]
@@ -282,7 +304,9 @@ mod tests {
         spec.strategies[1].weight = 1.0;
         let task = Task::new(spec).unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(3);
-        let first = (0..4000).filter(|_| task.sample_strategy(&mut rng) == 0).count();
+        let first = (0..4000)
+            .filter(|_| task.sample_strategy(&mut rng) == 0)
+            .count();
         // Binomial(4000, 0.75): sd ≈ 27, so ±150 is more than 5 sd.
         assert!((2850..=3150).contains(&first), "{first}");
     }
@@ -290,22 +314,40 @@ mod tests {
     #[test]
     fn split_is_deterministic_disjoint_and_stratified() {
         let task = Task::new(small_spec()).unwrap();
-        let a = task.split(&mix(), &mut ChaCha8Rng::seed_from_u64(7)).unwrap();
-        let b = task.split(&mix(), &mut ChaCha8Rng::seed_from_u64(7)).unwrap();
+        let a = task
+            .split(&mix(), &mut ChaCha8Rng::seed_from_u64(7))
+            .unwrap();
+        let b = task
+            .split(&mix(), &mut ChaCha8Rng::seed_from_u64(7))
+            .unwrap();
         assert_eq!(a, b);
-        let c = task.split(&mix(), &mut ChaCha8Rng::seed_from_u64(8)).unwrap();
+        let c = task
+            .split(&mix(), &mut ChaCha8Rng::seed_from_u64(8))
+            .unwrap();
         assert_ne!(a.test, c.test);
 
         assert_eq!(a.test.len(), 20);
         assert_eq!(a.validation.len(), 10);
-        let count = |set: &[Problem], name: &str| set.iter().filter(|p| task.classify(p).to_string() == name).count();
+        let count = |set: &[Problem], name: &str| {
+            set.iter()
+                .filter(|p| task.classify(p).to_string() == name)
+                .count()
+        };
         assert_eq!(count(&a.test, "adder"), 10);
         assert_eq!(count(&a.test, "explore-only"), 6);
         assert_eq!(count(&a.test, "teacher-only"), 4);
-        let held: HashSet<(u32, u32)> = a.test.iter().chain(&a.validation).map(|p| (p.start, p.target)).collect();
+        let held: HashSet<(u32, u32)> = a
+            .test
+            .iter()
+            .chain(&a.validation)
+            .map(|p| (p.start, p.target))
+            .collect();
         assert_eq!(held.len(), 30, "test and validation pairs are distinct");
         assert!(a.train.iter().all(|p| !held.contains(&(p.start, p.target))));
-        assert!(a.rl.iter().all(|p| task.classify(p) != ProblemClass::Unsolvable));
+        assert!(
+            a.rl.iter()
+                .all(|p| task.classify(p) != ProblemClass::Unsolvable)
+        );
     }
 
     #[test]
@@ -313,11 +355,18 @@ mod tests {
         let task = Task::new(small_spec()).unwrap();
         let mut spec = mix();
         spec.class_mix.insert("doubler".into(), 0.1);
-        let err = task.split(&spec, &mut ChaCha8Rng::seed_from_u64(1)).unwrap_err();
-        assert!(err.to_string().contains("`doubler` is not a class"), "{err}");
+        let err = task
+            .split(&spec, &mut ChaCha8Rng::seed_from_u64(1))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("`doubler` is not a class"),
+            "{err}"
+        );
         let mut spec = mix();
         spec.test_problems = 500;
-        let err = task.split(&spec, &mut ChaCha8Rng::seed_from_u64(1)).unwrap_err();
+        let err = task
+            .split(&spec, &mut ChaCha8Rng::seed_from_u64(1))
+            .unwrap_err();
         assert!(matches!(err, SplitError::TooFew { .. }), "{err}");
     }
 }

@@ -136,22 +136,34 @@ pub const MAX_LIMIT: u32 = 12;
 
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum TaskError {
-    #[error("`{0}` is not an operation: write `+k` or `*k` with a whole number k, e.g. `+3` or `*2`")]
+    #[error(
+        "`{0}` is not an operation: write `+k` or `*k` with a whole number k, e.g. `+3` or `*2`"
+    )]
     BadOp(String),
     #[error("task.modulus = {0}: must be between 3 and {MAX_MODULUS}")]
     Modulus(u32),
-    #[error("task.{field}: operation `{op}` does nothing or repeats another operation mod {modulus}")]
+    #[error(
+        "task.{field}: operation `{op}` does nothing or repeats another operation mod {modulus}"
+    )]
     UselessOp { field: String, op: Op, modulus: u32 },
-    #[error("task.teacher_op `{0}` is also a base operation; the teacher must know something the base never saw")]
+    #[error(
+        "task.teacher_op `{0}` is also a base operation; the teacher must know something the base never saw"
+    )]
     TeacherOpIsBase(Op),
-    #[error("task.min_limit = {min}, task.max_limit = {max}: need 1 <= min_limit <= max_limit <= {MAX_LIMIT}")]
+    #[error(
+        "task.min_limit = {min}, task.max_limit = {max}: need 1 <= min_limit <= max_limit <= {MAX_LIMIT}"
+    )]
     Limits { min: u32, max: u32 },
     #[error("task.step_noise = {0}: must be in [0, 1)")]
     Noise(f64),
     #[error("task.strategies: need at least one strategy")]
     NoStrategies,
     #[error("task.strategies[{index}] (`{name}`): {reason}")]
-    BadStrategy { index: usize, name: String, reason: String },
+    BadStrategy {
+        index: usize,
+        name: String,
+        reason: String,
+    },
 }
 
 /// Ground truth about a problem, from the generator's own solvers.
@@ -292,7 +304,11 @@ impl Task {
             .collect();
         let mut by_weight: Vec<usize> = (0..spec.strategies.len()).collect();
         // Stable sort: equal weights keep the listed order.
-        by_weight.sort_by(|&a, &b| spec.strategies[b].weight.total_cmp(&spec.strategies[a].weight));
+        by_weight.sort_by(|&a, &b| {
+            spec.strategies[b]
+                .weight
+                .total_cmp(&spec.strategies[a].weight)
+        });
         Ok(Self {
             spec,
             base,
@@ -380,7 +396,11 @@ impl Task {
         for start in 0..p {
             for target in (0..p).filter(|&t| t != start) {
                 for limit in self.spec.min_limit..=self.spec.max_limit {
-                    out.push(Problem { start, target, limit });
+                    out.push(Problem {
+                        start,
+                        target,
+                        limit,
+                    });
                 }
             }
         }
@@ -437,14 +457,24 @@ fn validate(spec: &TaskSpec) -> Result<(), TaskError> {
             name: s.name.clone(),
             reason,
         };
-        if s.name.is_empty() || !s.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-            return Err(bad("name must be non-empty letters, digits, `_` or `-`".into()));
+        if s.name.is_empty()
+            || !s
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(bad(
+                "name must be non-empty letters, digits, `_` or `-`".into()
+            ));
         }
         if spec.strategies[..index].iter().any(|o| o.name == s.name) {
             return Err(bad("another strategy has the same name".into()));
         }
         if !(s.weight.is_finite() && s.weight > 0.0) {
-            return Err(bad(format!("weight = {} must be a positive number", s.weight)));
+            return Err(bad(format!(
+                "weight = {} must be a positive number",
+                s.weight
+            )));
         }
         if s.ops.is_empty() {
             return Err(bad("needs at least one operation".into()));
@@ -521,16 +551,32 @@ pub(crate) mod tests {
     fn classes_follow_the_solvers() {
         let task = Task::new(small_spec()).unwrap();
         // 0 → 3 with +3: one step; the adder solves it.
-        let p = Problem { start: 0, target: 3, limit: 1 };
+        let p = Problem {
+            start: 0,
+            target: 3,
+            limit: 1,
+        };
         assert_eq!(task.classify(&p), ProblemClass::Strategy("adder".into()));
         // 0 → 1: the adder needs four steps, +1 does it in one.
-        let p = Problem { start: 0, target: 1, limit: 1 };
+        let p = Problem {
+            start: 0,
+            target: 1,
+            limit: 1,
+        };
         assert_eq!(task.classify(&p), ProblemClass::ExploreOnly);
         // 2 → 10: *5 gives 10 in one step; base ops need more than one.
-        let p = Problem { start: 2, target: 10, limit: 1 };
+        let p = Problem {
+            start: 2,
+            target: 10,
+            limit: 1,
+        };
         assert_eq!(task.base_distance(&p), Some(2));
         assert_eq!(task.classify(&p), ProblemClass::TeacherOnly);
-        let p = Problem { start: 0, target: 7, limit: 1 };
+        let p = Problem {
+            start: 0,
+            target: 7,
+            limit: 1,
+        };
         assert_eq!(task.classify(&p), ProblemClass::Unsolvable);
         assert_eq!(task.all_problems().len(), 11 * 10 * 3);
     }
@@ -539,7 +585,10 @@ pub(crate) mod tests {
     fn invalid_specs_are_rejected_with_the_field_named() {
         let mut spec = small_spec();
         spec.teacher_op = Op::Add(3);
-        assert!(matches!(Task::new(spec), Err(TaskError::TeacherOpIsBase(_))));
+        assert!(matches!(
+            Task::new(spec),
+            Err(TaskError::TeacherOpIsBase(_))
+        ));
         let mut spec = small_spec();
         spec.base_ops.push(Op::Mul(1));
         let err = Task::new(spec).unwrap_err();
@@ -550,7 +599,10 @@ pub(crate) mod tests {
         let mut spec = small_spec();
         spec.strategies[1].ops.push(Op::Mul(5));
         let err = Task::new(spec).unwrap_err();
-        assert!(err.to_string().contains("strategies[1] (`walker`)"), "{err}");
+        assert!(
+            err.to_string().contains("strategies[1] (`walker`)"),
+            "{err}"
+        );
         let mut spec = small_spec();
         spec.max_limit = 0;
         assert!(matches!(Task::new(spec), Err(TaskError::Limits { .. })));

@@ -118,12 +118,35 @@ impl Tokenizer {
         out
     }
 
+    /// Tokens of a response text written by [`Tokenizer::decode_response`],
+    /// with `<eos>` appended when the response was finished. `None` when a
+    /// piece is not in the vocabulary.
+    pub fn encode_response(&self, text: &str, finished: bool) -> Option<Vec<u32>> {
+        let mut out: Vec<u32> = text
+            .split_whitespace()
+            .map(|piece| {
+                self.pieces
+                    .iter()
+                    .position(|p| p == piece)
+                    .map(|i| i as u32)
+            })
+            .collect::<Option<_>>()?;
+        if finished {
+            out.push(EOS);
+        }
+        Some(out)
+    }
+
     /// Response text (without the end marker) and whether the end marker is
     /// missing, i.e. generation was cut off.
     pub fn decode_response(&self, tokens: &[u32]) -> (String, bool) {
         let end = tokens.iter().position(|&t| t == EOS);
         let body = &tokens[..end.unwrap_or(tokens.len())];
-        let text = body.iter().map(|&t| self.text(t)).collect::<Vec<_>>().join(" ");
+        let text = body
+            .iter()
+            .map(|&t| self.text(t))
+            .collect::<Vec<_>>()
+            .join(" ");
         (text, end.is_none())
     }
 }
@@ -158,13 +181,23 @@ mod tests {
     fn responses_decode_to_the_verifier_text() {
         let task = Task::new(small_spec()).unwrap();
         let tok = Tokenizer::new(&task);
-        let p = Problem { start: 2, target: 10, limit: 2 };
+        let p = Problem {
+            start: 2,
+            target: 10,
+            limit: 2,
+        };
         let trace = task.teacher_trace(&p).unwrap();
         let tokens = tok.response(&trace);
         let (text, truncated) = tok.decode_response(&tokens);
         assert_eq!(text, render_trace(&trace));
         assert!(!truncated);
         assert!(grade_text(&task, &p, &text, truncated).verdict.is_correct());
+        assert_eq!(tok.encode_response(&text, true), Some(tokens.clone()));
+        assert_eq!(
+            tok.encode_response("*5 <sep>", false),
+            Some(vec![tok.op(Op::Mul(5)).unwrap(), SEP])
+        );
+        assert_eq!(tok.encode_response("*5 banana", false), None);
         // Without the end marker the sample is truncated; a prompt token inside is malformed.
         assert!(tok.decode_response(&tokens[..tokens.len() - 1]).1);
         let (text, _) = tok.decode_response(&[tok.op(Op::Mul(5)).unwrap(), SEP, EOS]);

@@ -20,7 +20,9 @@ pub enum Verdict {
     /// Not a sequence of `op value` pairs (or an operation the task does not have).
     Malformed,
     /// Step `step` (1-based) wrote a value its operation does not produce.
-    WrongStep { step: u32 },
+    WrongStep {
+        step: u32,
+    },
     /// Every step is right but there are more of them than the limit allows.
     OverLimit,
     /// Every step is right and within the limit, but the last value is not the target.
@@ -145,15 +147,29 @@ mod tests {
     }
 
     // mod 11, base ops +1 +3 *2, teacher *5; 2 → 4 → 8 within 2 steps.
-    const PROBLEM: Problem = Problem { start: 2, target: 8, limit: 2 };
+    const PROBLEM: Problem = Problem {
+        start: 2,
+        target: 8,
+        limit: 2,
+    };
 
     #[test]
     fn accepts_a_correct_trace_and_teacher_op() {
         let t = task();
-        assert_eq!(grade_text(&t, &PROBLEM, "*2 4 *2 8", false).verdict, Verdict::Correct);
+        assert_eq!(
+            grade_text(&t, &PROBLEM, "*2 4 *2 8", false).verdict,
+            Verdict::Correct
+        );
         // *5: 2 → 10, +1: 10 → 0 (mod 11); not at the target.
-        assert_eq!(grade_text(&t, &PROBLEM, "*5 10 +1 0", false).verdict, Verdict::MissedTarget);
-        let p = Problem { start: 2, target: 10, limit: 1 };
+        assert_eq!(
+            grade_text(&t, &PROBLEM, "*5 10 +1 0", false).verdict,
+            Verdict::MissedTarget
+        );
+        let p = Problem {
+            start: 2,
+            target: 10,
+            limit: 1,
+        };
         assert_eq!(grade_text(&t, &p, "*5 10", false).verdict, Verdict::Correct);
     }
 
@@ -170,17 +186,30 @@ mod tests {
         assert_eq!(grade("*2 4").verdict, Verdict::MissedTarget);
         assert_eq!(grade("").verdict, Verdict::MissedTarget);
         assert_eq!(grade("*2 4 *2").verdict, Verdict::Malformed);
-        assert_eq!(grade("*7 3").verdict, Verdict::Malformed, "not an operation of the task");
-        assert_eq!(grade("*2 15").verdict, Verdict::Malformed, "value out of range");
+        assert_eq!(
+            grade("*7 3").verdict,
+            Verdict::Malformed,
+            "not an operation of the task"
+        );
+        assert_eq!(
+            grade("*2 15").verdict,
+            Verdict::Malformed,
+            "value out of range"
+        );
         assert_eq!(grade("4 *2").verdict, Verdict::Malformed);
-        assert_eq!(grade_text(&t, &PROBLEM, "*2 4 *2 8", true).verdict, Verdict::Truncated);
+        assert_eq!(
+            grade_text(&t, &PROBLEM, "*2 4 *2 8", true).verdict,
+            Verdict::Truncated
+        );
     }
 
     #[test]
     fn every_single_value_corruption_of_a_teacher_trace_is_rejected() {
         let t = task();
         for p in t.all_problems() {
-            let Some(trace) = t.teacher_trace(&p) else { continue };
+            let Some(trace) = t.teacher_trace(&p) else {
+                continue;
+            };
             for i in 0..trace.steps.len() {
                 for wrong in (0..11).filter(|&v| v != trace.steps[i].1) {
                     let mut bad = trace.clone();

@@ -5,6 +5,7 @@ pub mod export;
 pub mod gap;
 pub mod histogram;
 pub mod import;
+pub mod lab;
 pub mod passk;
 pub mod runs;
 
@@ -19,5 +20,6 @@ pub fn run(command: Command, global: &GlobalArgs) -> anyhow::Result<()> {
         Command::Coverage(args) => coverage::run(args),
         Command::Gap(args) => gap::run(args),
         Command::Histogram(args) => histogram::run(args),
+        Command::Lab(args) => lab::run(args, global),
     }
 }

@@ -6,7 +6,9 @@
 //! times: one tiny op (pure overhead), one element-wise op and one matmul at
 //! activation size, a full training step (forward + backward of a 4-layer
 //! pre-norm transformer and its cross-entropy loss), and one decode step of
-//! 256 sequences attending to a 24-entry cache.
+//! 256 sequences attending to a 24-entry cache. The model is the lab's
+//! architecture: gain-free RMSNorm, learned positions by lookup, ReLU MLP,
+//! output tied to the token embedding.
 //!
 //! Run: `cargo run --release -- [--threads 2]` from this directory; the
 //! results go into docs/benchmarks/lab.md.
@@ -60,12 +62,11 @@ mod candle_impl {
         w2: Var,
     }
 
-    fn rms(x: &Tensor, g: &Tensor) -> Tensor {
+    /// RMSNorm without a gain: the next matmul absorbs any per-feature scale,
+    /// and candle reduces a broadcast gain's gradient on a slow strided path.
+    fn rms(x: &Tensor, _g: &Tensor) -> Tensor {
         let ms = x.sqr().unwrap().mean_keepdim(D::Minus1).unwrap();
-        x.broadcast_div(&(ms + 1e-5).unwrap().sqrt().unwrap())
-            .unwrap()
-            .broadcast_mul(g)
-            .unwrap()
+        x.broadcast_div(&(ms + 1e-5).unwrap().sqrt().unwrap()).unwrap()
     }
 
     fn heads(x: &Tensor, b: usize, t: usize, d: usize) -> Tensor {
@@ -77,7 +78,9 @@ mod candle_impl {
             .unwrap()
     }
 
-    pub fn run(d: usize) -> Row {
+    /// `broadcast_attention`: scores and mixing by element-wise products and
+    /// sums instead of B·H tiny batched matmuls.
+    pub fn run(d: usize, broadcast_attention: bool) -> Row {
         let dev = Device::Cpu;
         let rand = |shape: (usize, usize)| {
             Var::from_tensor(&(Tensor::randn(0f32, 1., shape, &dev).unwrap() * (1.0 / (shape.0 as f64).sqrt())).unwrap()).unwrap()
@@ -98,6 +101,8 @@ mod candle_impl {
             .collect();
         let ids: Vec<u32> = (0..BATCH * SEQ).map(|i| (i * 7 % VOCAB) as u32).collect();
         let ids = Tensor::from_vec(ids, BATCH * SEQ, &dev).unwrap();
+        let pos_ids: Vec<u32> = (0..BATCH * SEQ).map(|i| (i % SEQ) as u32).collect();
+        let pos_ids = Tensor::from_vec(pos_ids, BATCH * SEQ, &dev).unwrap();
         let mask: Vec<f32> = (0..SEQ * SEQ)
             .map(|i| if i % SEQ > i / SEQ { f32::NEG_INFINITY } else { 0.0 })
             .collect();
@@ -106,24 +111,34 @@ mod candle_impl {
 
         let train_step = || {
             let (b, t) = (BATCH, SEQ);
-            let mut x = emb
-                .embedding(&ids)
+            // Positions by lookup, not broadcast: the backward is a scatter, not a strided reduce.
+            let mut x = (emb.embedding(&ids).unwrap() + pos.embedding(&pos_ids).unwrap())
                 .unwrap()
                 .reshape((b, t, d))
-                .unwrap()
-                .broadcast_add(pos.as_tensor())
                 .unwrap();
             for l in &layers {
                 let h = rms(&x, l.norm1.as_tensor()).reshape((b * t, d)).unwrap();
                 let q = heads(&h.matmul(&l.wq).unwrap(), b, t, d);
                 let k = heads(&h.matmul(&l.wk).unwrap(), b, t, d);
                 let v = heads(&h.matmul(&l.wv).unwrap(), b, t, d);
-                let att = (q.matmul(&k.t().unwrap()).unwrap() * scale).unwrap().broadcast_add(&mask).unwrap();
+                let scores = if broadcast_attention {
+                    // [B,H,T,1,hd] * [B,H,1,T,hd] summed over hd → [B,H,T,T]
+                    q.unsqueeze(3).unwrap().broadcast_mul(&k.unsqueeze(2).unwrap()).unwrap().sum(4).unwrap()
+                } else {
+                    q.matmul(&k.t().unwrap()).unwrap()
+                };
+                let att = (scores * scale).unwrap().broadcast_add(&mask).unwrap();
                 let att = candle_nn::ops::softmax(&att, D::Minus1).unwrap();
-                let o = att.matmul(&v).unwrap().transpose(1, 2).unwrap().reshape((b * t, d)).unwrap();
+                let mixed = if broadcast_attention {
+                    // [B,H,T,T,1] * [B,H,1,T,hd] summed over keys → [B,H,T,hd]
+                    att.unsqueeze(4).unwrap().broadcast_mul(&v.unsqueeze(2).unwrap()).unwrap().sum(3).unwrap()
+                } else {
+                    att.matmul(&v).unwrap()
+                };
+                let o = mixed.transpose(1, 2).unwrap().reshape((b * t, d)).unwrap();
                 x = (x + o.matmul(&l.wo).unwrap().reshape((b, t, d)).unwrap()).unwrap();
                 let h = rms(&x, l.norm2.as_tensor()).reshape((b * t, d)).unwrap();
-                let m = h.matmul(&l.w1).unwrap().gelu().unwrap().matmul(&l.w2).unwrap();
+                let m = h.matmul(&l.w1).unwrap().relu().unwrap().matmul(&l.w2).unwrap();
                 x = (x + m.reshape((b, t, d)).unwrap()).unwrap();
             }
             let logits = x.reshape((b * t, d)).unwrap().matmul(&emb.t().unwrap()).unwrap();
@@ -152,7 +167,7 @@ mod candle_impl {
                 let o = att.matmul(&vals).unwrap().reshape((b, d)).unwrap();
                 x = (x + o.matmul(&l.wo).unwrap()).unwrap();
                 let h = rms(&x, l.norm2.as_tensor());
-                x = (x + h.matmul(&l.w1).unwrap().gelu().unwrap().matmul(&l.w2).unwrap()).unwrap();
+                x = (x + h.matmul(&l.w1).unwrap().relu().unwrap().matmul(&l.w2).unwrap()).unwrap();
             }
             let logits = x.matmul(&emb.t().unwrap()).unwrap();
             assert_eq!(logits.dims(), &[BATCH, VOCAB]);
@@ -162,7 +177,7 @@ mod candle_impl {
         let big_a = Tensor::randn(0f32, 1., (BATCH * SEQ, d), &dev).unwrap();
         let w = Tensor::randn(0f32, 1., (d, 4 * d), &dev).unwrap();
         Row {
-            backend: "candle 0.11 (cpu)",
+            backend: if broadcast_attention { "candle 0.11, broadcast attention" } else { "candle 0.11" },
             d_model: d,
             tiny_op_us: time_us(1000, 20000, || drop((&tiny_a + &tiny_a).unwrap())),
             elementwise_us: time_us(20, 400, || drop((&big_a * &big_a).unwrap())),
@@ -175,7 +190,7 @@ mod candle_impl {
 
 mod burn_impl {
     use super::*;
-    use burn::tensor::activation::{gelu, softmax};
+    use burn::tensor::activation::{relu, softmax};
     use burn::tensor::{Device, Distribution, Int, Tensor};
 
     struct Layer {
@@ -189,10 +204,9 @@ mod burn_impl {
         w2: Tensor<2>,
     }
 
-    fn rms<const R: usize>(x: Tensor<R>, g: &Tensor<1>) -> Tensor<R> {
+    fn rms<const R: usize>(x: Tensor<R>, _g: &Tensor<1>) -> Tensor<R> {
         let ms = x.clone().square().mean_dim(R - 1);
-        let normed = x / (ms + 1e-5).sqrt();
-        normed * g.clone().unsqueeze::<R>()
+        x / (ms + 1e-5).sqrt()
     }
 
     fn heads(x: Tensor<2>, b: usize, t: usize, d: usize) -> Tensor<4> {
@@ -220,6 +234,8 @@ mod burn_impl {
             .collect();
         let ids: Vec<i64> = (0..BATCH * SEQ).map(|i| (i * 7 % VOCAB) as i64).collect();
         let ids = Tensor::<1, Int>::from_data(ids.as_slice(), &dev);
+        let pos_ids: Vec<i64> = (0..BATCH * SEQ).map(|i| (i % SEQ) as i64).collect();
+        let pos_ids = Tensor::<1, Int>::from_data(pos_ids.as_slice(), &dev);
         let mask: Vec<f32> = (0..SEQ * SEQ)
             .map(|i| if i % SEQ > i / SEQ { -1e9 } else { 0.0 })
             .collect();
@@ -228,7 +244,7 @@ mod burn_impl {
 
         let train_step = || {
             let (b, t) = (BATCH, SEQ);
-            let mut x: Tensor<3> = emb.clone().select(0, ids.clone()).reshape([b, t, d]) + pos.clone().unsqueeze::<3>();
+            let mut x: Tensor<3> = (emb.clone().select(0, ids.clone()) + pos.clone().select(0, pos_ids.clone())).reshape([b, t, d]);
             for l in &layers {
                 let h: Tensor<2> = rms(x.clone(), &l.norm1).reshape([b * t, d]);
                 let q = heads(h.clone().matmul(l.wq.clone()), b, t, d);
@@ -239,7 +255,7 @@ mod burn_impl {
                 let o: Tensor<2> = att.matmul(v).swap_dims(1, 2).reshape([b * t, d]);
                 x = x + o.matmul(l.wo.clone()).reshape([b, t, d]);
                 let h: Tensor<2> = rms(x.clone(), &l.norm2).reshape([b * t, d]);
-                let m = gelu(h.matmul(l.w1.clone())).matmul(l.w2.clone());
+                let m = relu(h.matmul(l.w1.clone())).matmul(l.w2.clone());
                 x = x + m.reshape([b, t, d]);
             }
             let logits: Tensor<2> = x.reshape([b * t, d]).matmul(emb.clone().transpose());
@@ -251,12 +267,12 @@ mod burn_impl {
         };
 
         // Decode runs without autodiff, as sampling would.
-        let plain = |t: &Tensor<2>| t.clone().inner_device(&base);
+        let plain = |t: &Tensor<2>| t.clone().inner();
         let wts: Vec<[Tensor<2>; 6]> = layers
             .iter()
             .map(|l| [plain(&l.wq), plain(&l.wk), plain(&l.wv), plain(&l.wo), plain(&l.w1), plain(&l.w2)])
             .collect();
-        let g: Vec<Tensor<1>> = layers.iter().map(|l| l.norm1.clone().inner_device(&base)).collect();
+        let g: Vec<Tensor<1>> = layers.iter().map(|l| l.norm1.clone().inner()).collect();
         let emb_plain = plain(&emb);
         let cache: Vec<Tensor<4>> = (0..LAYERS)
             .map(|_| Tensor::<4>::random([BATCH, HEADS, SEQ, d / HEADS], Distribution::Normal(0.0, 1.0), &base))
@@ -276,7 +292,7 @@ mod burn_impl {
                 let o: Tensor<2> = att.matmul(vals).reshape([b, d]);
                 x = x + o.matmul(w[3].clone());
                 let h = rms(x.clone(), gain);
-                x = x + gelu(h.matmul(w[4].clone())).matmul(w[5].clone());
+                x = x + relu(h.matmul(w[4].clone())).matmul(w[5].clone());
             }
             let logits = x.matmul(emb_plain.clone().transpose());
             assert_eq!(logits.dims(), [BATCH, VOCAB]);
@@ -310,12 +326,26 @@ fn main() {
     // SAFETY: set before any thread pool exists; nothing else runs yet.
     unsafe { std::env::set_var("RAYON_NUM_THREADS", threads.to_string()) };
 
+    let sizes: Vec<usize> = args
+        .iter()
+        .position(|a| a == "--d")
+        .and_then(|i| args.get(i + 1))
+        .map_or(vec![64, 128], |d| vec![d.parse().expect("--d takes a number")]);
     let mut rows = Vec::new();
-    for d in [64, 128] {
-        rows.push(candle_impl::run(d));
-        rows.push(burn_impl::run("burn 0.22 flex", burn::tensor::Device::flex(), d));
-        #[allow(deprecated)]
-        rows.push(burn_impl::run("burn 0.22 ndarray", burn::tensor::Device::ndarray(), d));
+    for d in sizes {
+        let only = args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)).cloned();
+        let wants = |name: &str| only.as_deref().is_none_or(|o| o == name);
+        if wants("candle") {
+            rows.push(candle_impl::run(d, false));
+            rows.push(candle_impl::run(d, true));
+        }
+        if wants("flex") {
+            rows.push(burn_impl::run("burn 0.22 flex", burn::tensor::Device::flex(), d));
+        }
+        if wants("ndarray") {
+            #[allow(deprecated)]
+            rows.push(burn_impl::run("burn 0.22 ndarray", burn::tensor::Device::ndarray(), d));
+        }
     }
     println!("threads = {threads}, batch = {BATCH}, seq = {SEQ}, layers = {LAYERS}, heads = {HEADS}, vocab = {VOCAB}");
     println!("| backend | d_model | tiny op (us) | elementwise [6144,d] (us) | matmul [6144,d]x[d,4d] (us) | train step fwd+bwd (ms) | decode step, 256 seqs (ms) |");
