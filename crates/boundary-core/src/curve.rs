@@ -107,38 +107,44 @@ pub fn default_ks(problems: &[ProblemCounts]) -> Vec<u64> {
     ks
 }
 
-/// Per-problem pass@k values at each k of a sorted k list; `None` where k > n.
+/// Per-problem pass@k values at each k of a sorted k list.
 ///
 /// This is the matrix both the curve and its bootstrap average, computed once.
-/// Problems with the same (n, c) share one computation.
+/// Problems with the same (n, c) share one computation. Because the ks are sorted,
+/// the ks a problem can take (k <= n) are a prefix of the list: each row stores its
+/// `reach`, and the unreachable tail holds zeros, which keeps the resampling loop a
+/// plain, vectorisable slice addition.
 pub(crate) struct PassMatrix {
     /// Row-major: `values[problem * ks.len() + k_index]`.
-    values: Vec<Option<f64>>,
+    values: Vec<f64>,
+    /// Per problem, how many leading ks are <= its n.
+    reach: Vec<usize>,
     ks: Vec<u64>,
 }
 
 impl PassMatrix {
     pub(crate) fn new(problems: &[ProblemCounts], ks: &[u64]) -> Result<Self, CurveError> {
-        let mut cache: HashMap<(u64, u64), Vec<Option<f64>>> = HashMap::new();
+        let mut cache: HashMap<(u64, u64), Vec<f64>> = HashMap::new();
         let mut values = Vec::with_capacity(problems.len() * ks.len());
+        let mut reach = Vec::with_capacity(problems.len());
         for p in problems {
             validate_counts(p.n, p.c).map_err(|source| CurveError::Counts {
                 problem: p.id.clone(),
                 source,
             })?;
+            let reachable = ks.partition_point(|&k| k <= p.n);
             let row = cache.entry((p.n, p.c)).or_insert_with(|| {
-                let reachable = ks.partition_point(|&k| k <= p.n);
-                let mut row = vec![0.0; reachable];
-                pass_at_ks(p.n, p.c, &ks[..reachable], &mut row)
+                let mut row = vec![0.0; ks.len()];
+                pass_at_ks(p.n, p.c, &ks[..reachable], &mut row[..reachable])
                     .expect("counts validated and ks bounded by n");
-                let mut row: Vec<Option<f64>> = row.into_iter().map(Some).collect();
-                row.resize(ks.len(), None);
                 row
             });
             values.extend_from_slice(row);
+            reach.push(reachable);
         }
         Ok(Self {
             values,
+            reach,
             ks: ks.to_vec(),
         })
     }
@@ -148,26 +154,33 @@ impl PassMatrix {
     }
 
     pub(crate) fn problems(&self) -> usize {
-        self.values.len().checked_div(self.ks.len()).unwrap_or(0)
+        self.reach.len()
     }
 
-    pub(crate) fn row(&self, problem: usize) -> &[Option<f64>] {
-        let width = self.ks.len();
-        &self.values[problem * width..(problem + 1) * width]
+    /// The pass@k of `problem` at the `k_index`-th k, or `None` where k > n.
+    pub(crate) fn get(&self, problem: usize, k_index: usize) -> Option<f64> {
+        (k_index < self.reach[problem]).then(|| self.values[problem * self.ks.len() + k_index])
     }
 
-    /// Means over a multiset of problem indices (the identity for the point
-    /// estimate, a resample for the bootstrap): (sum, count) per k.
+    /// Per k, the mean over a multiset of problem indices (all problems for the
+    /// point estimate, a resample for the bootstrap) of the problems that reach it.
     pub(crate) fn means(&self, rows: impl Iterator<Item = usize>) -> Vec<Option<f64>> {
-        let mut sums = vec![0.0; self.ks.len()];
-        let mut counts = vec![0usize; self.ks.len()];
+        let width = self.ks.len();
+        let mut sums = vec![0.0; width];
+        // reached[i] = how many rows stop at exactly i ks; suffix sums give counts.
+        let mut reached = vec![0usize; width + 1];
         for r in rows {
-            for (i, v) in self.row(r).iter().enumerate() {
-                if let Some(v) = v {
-                    sums[i] += v;
-                    counts[i] += 1;
-                }
+            let row = &self.values[r * width..(r + 1) * width];
+            for (s, v) in sums.iter_mut().zip(row) {
+                *s += v;
             }
+            reached[self.reach[r]] += 1;
+        }
+        let mut count = 0;
+        let mut counts = vec![0usize; width];
+        for i in (0..width).rev() {
+            count += reached[i + 1];
+            counts[i] = count;
         }
         sums.iter()
             .zip(&counts)
@@ -246,7 +259,7 @@ pub fn pass_at_k_curve(
         .filter_map(|(i, &k)| {
             let pass_at_k = estimate[i]?;
             let problems = (0..matrix.problems())
-                .filter(|&p| matrix.row(p)[i].is_some())
+                .filter(|&p| matrix.get(p, i).is_some())
                 .count();
             Some(CurvePoint {
                 k,

@@ -66,15 +66,13 @@ pub fn pass_at_ks(n: u64, c: u64, ks: &[u64], out: &mut [f64]) -> Result<(), Est
     assert_eq!(ks.len(), out.len(), "one output slot per k");
     assert!(ks.is_sorted(), "ks must be ascending");
     validate_counts(n, c)?;
-    if let Some(&first) = ks.first() {
-        if first == 0 {
-            return Err(EstimatorError::ZeroK);
-        }
+    if ks.first() == Some(&0) {
+        return Err(EstimatorError::ZeroK);
     }
-    if let Some(&last) = ks.last() {
-        if last > n {
-            return Err(EstimatorError::KExceedsN { n, k: last });
-        }
+    if let Some(&last) = ks.last()
+        && last > n
+    {
+        return Err(EstimatorError::KExceedsN { n, k: last });
     }
 
     let mut log_ratio = CompensatedSum::default();

@@ -88,7 +88,7 @@ fn per_problem(problems: &[ProblemCounts], k: u64) -> Result<Vec<f64>, CurveErro
     crate::curve::check_short_problems(problems, &[k], crate::ShortProblems::Reject)?;
     let matrix = PassMatrix::new(problems, &[k])?;
     Ok((0..problems.len())
-        .map(|p| matrix.row(p)[0].expect("k <= n was checked"))
+        .map(|p| matrix.get(p, 0).expect("k <= n was checked"))
         .collect())
 }
 

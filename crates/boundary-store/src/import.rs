@@ -63,6 +63,9 @@ pub fn import_jsonl<R: BufRead>(
     let mut summary = ImportSummary::default();
     let mut runs: HashMap<String, usize> = HashMap::new(); // config hash + model + benchmark → index
     let mut run_ids = Vec::new();
+    // Consecutive lines almost always belong to one run: comparing with the previous
+    // line's spec skips hashing the settings for every line.
+    let mut last_run: Option<(crate::store::RunSpec, usize)> = None;
     let mut errors = ErrorList::default();
     let mut store_error: Option<StoreError> = None;
 
@@ -88,21 +91,32 @@ pub fn import_jsonl<R: BufRead>(
             return; // keep validating, but stop writing: the transaction will be rolled back
         }
         let mut write = || -> Result<(), StoreError> {
-            let hash = record.run.config_hash()?;
-            let run_key = format!("{hash}\0{}\0{}", record.run.model, record.run.benchmark);
-            let slot = match runs.get(&run_key) {
-                Some(&slot) => slot,
+            let cached = last_run
+                .as_ref()
+                .filter(|(spec, _)| *spec == record.run)
+                .map(|(_, slot)| *slot);
+            let slot = match cached {
+                Some(slot) => slot,
                 None => {
-                    let run = writer.ensure_run(&record.run)?;
-                    summary.runs.push(ImportedRun {
-                        run: run.id,
-                        model: run.model,
-                        benchmark: run.benchmark,
-                        samples: 0,
-                    });
-                    run_ids.push(run.id);
-                    runs.insert(run_key, run_ids.len() - 1);
-                    run_ids.len() - 1
+                    let hash = record.run.config_hash()?;
+                    let run_key = format!("{hash}\0{}\0{}", record.run.model, record.run.benchmark);
+                    let slot = match runs.get(&run_key) {
+                        Some(&slot) => slot,
+                        None => {
+                            let run = writer.ensure_run(&record.run)?;
+                            summary.runs.push(ImportedRun {
+                                run: run.id,
+                                model: run.model,
+                                benchmark: run.benchmark,
+                                samples: 0,
+                            });
+                            run_ids.push(run.id);
+                            runs.insert(run_key, run_ids.len() - 1);
+                            run_ids.len() - 1
+                        }
+                    };
+                    last_run = Some((record.run.clone(), slot));
+                    slot
                 }
             };
             let run_id = run_ids[slot];

@@ -33,5 +33,7 @@ pub use export::{ExportError, ExportFilter, ExportFormat, export};
 pub use import::{ImportError, ImportSummary, ImportedRun, import_jsonl};
 pub use jsonl::{ErrorList, Fields, InputError, InputErrors, describe, read_objects};
 pub use record::{ExportRow, IMPORT_VERIFIER, SampleRecord};
-pub use store::{Run, RunCounts, RunSpec, SampleStats, Store, UngradedSample, canonical_json};
+pub use store::{
+    Run, RunCounts, RunSpec, SampleCursor, SampleStats, Store, UngradedSample, canonical_json,
+};
 pub use writer::{NewGrade, NewSample, NewScore, SampleOutcome, SampleWrite, Writer};

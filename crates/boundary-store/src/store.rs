@@ -84,6 +84,15 @@ pub struct UngradedSample {
     pub response: String,
     pub gold: Option<String>,
     pub metadata: Option<Value>,
+    /// Where this sample stands in the run, to ask for the page after it.
+    pub cursor: SampleCursor,
+}
+
+/// A position in a run's samples (see [`Store::ungraded`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SampleCursor {
+    problem_row: i64,
+    sample_index: u32,
 }
 
 impl Store {
@@ -154,6 +163,11 @@ impl Store {
             .at(&self.path)?;
         self.conn
             .pragma_update(None, "foreign_keys", "ON")
+            .at(&self.path)?;
+        // 64 MiB of page cache (the default is 2 MiB): large imports and gradings then
+        // stop spilling half-built B-tree pages to the WAL mid-transaction.
+        self.conn
+            .pragma_update(None, "cache_size", -65_536)
             .at(&self.path)?;
         Ok(())
     }
@@ -343,32 +357,62 @@ impl Store {
         Ok((0..n).filter(|i| !done.contains(i)).collect())
     }
 
-    /// Completed samples of a run that have no grade from `verifier`, with the gold
-    /// answer and metadata of their problem, in (problem, index) order.
-    pub fn ungraded(&self, run_id: i64, verifier: &str) -> Result<Vec<UngradedSample>> {
+    /// Up to `limit` completed samples of a run that have no grade from `verifier`,
+    /// with the gold answer and metadata of their problem, after `after` (in the order
+    /// problems were stored, then sample index). Grading a run a page at a time keeps
+    /// memory flat however many samples it holds; passing the last sample's
+    /// [`UngradedSample::cursor`] moves on even past samples left ungraded on purpose.
+    pub fn ungraded(
+        &self,
+        run_id: i64,
+        verifier: &str,
+        after: Option<SampleCursor>,
+        limit: usize,
+    ) -> Result<Vec<UngradedSample>> {
+        let after = after.unwrap_or(SampleCursor {
+            problem_row: -1,
+            sample_index: 0,
+        });
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT p.key, s.sample_index, s.response, p.gold, p.metadata
+            .prepare_cached(
+                "SELECT p.key, s.sample_index, s.response, p.gold, p.metadata, s.problem_id
                  FROM samples s JOIN problems p ON p.id = s.problem_id
-                 WHERE s.run_id = ?1 AND s.status = 'ok' AND NOT EXISTS (
+                 WHERE s.run_id = ?1 AND s.status = 'ok'
+                   AND (s.problem_id, s.sample_index) > (?3, ?4)
+                   AND NOT EXISTS (
                      SELECT 1 FROM grades g WHERE g.run_id = s.run_id
                        AND g.problem_id = s.problem_id AND g.sample_index = s.sample_index
                        AND g.verifier = ?2)
-                 ORDER BY p.key, s.sample_index",
+                 ORDER BY s.problem_id, s.sample_index
+                 LIMIT ?5",
             )
             .at(&self.path)?;
         let rows = stmt
-            .query_map(params![run_id, verifier], |r| {
-                let metadata: Option<String> = r.get(4)?;
-                Ok(UngradedSample {
-                    problem: r.get(0)?,
-                    sample_index: r.get(1)?,
-                    response: r.get(2)?,
-                    gold: r.get(3)?,
-                    metadata: metadata.and_then(|m| serde_json::from_str(&m).ok()),
-                })
-            })
+            .query_map(
+                params![
+                    run_id,
+                    verifier,
+                    after.problem_row,
+                    after.sample_index,
+                    limit as i64
+                ],
+                |r| {
+                    let metadata: Option<String> = r.get(4)?;
+                    let sample_index = r.get(1)?;
+                    Ok(UngradedSample {
+                        problem: r.get(0)?,
+                        sample_index,
+                        response: r.get(2)?,
+                        gold: r.get(3)?,
+                        metadata: metadata.and_then(|m| serde_json::from_str(&m).ok()),
+                        cursor: SampleCursor {
+                            problem_row: r.get(5)?,
+                            sample_index,
+                        },
+                    })
+                },
+            )
             .at(&self.path)?;
         rows.collect::<Result<_, _>>().at(&self.path)
     }

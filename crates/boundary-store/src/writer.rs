@@ -77,16 +77,25 @@ pub struct Writer<'a> {
     problem_ids: HashMap<(String, String), i64>,
     /// run id → benchmark, to find problems by key.
     run_benchmarks: HashMap<i64, String>,
+    /// The transaction's timestamp for `created_at`: read once, because evaluating
+    /// SQLite's `strftime` per row is a measurable share of a large import.
+    now: String,
 }
 
 impl<'a> Writer<'a> {
     pub(crate) fn begin(store: &'a mut Store) -> Result<Self> {
         let tx = store.conn.transaction().at(&store.path)?;
+        let now = tx
+            .query_row("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')", [], |r| {
+                r.get(0)
+            })
+            .at(&store.path)?;
         Ok(Self {
             tx,
             path: &store.path,
             problem_ids: HashMap::new(),
             run_benchmarks: HashMap::new(),
+            now,
         })
     }
 
@@ -275,8 +284,8 @@ impl<'a> Writer<'a> {
             .tx
             .prepare_cached(
                 "INSERT INTO samples (run_id, problem_id, sample_index, status, response, error, \
-                 finish_reason, prompt_tokens, completion_tokens) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+                 finish_reason, prompt_tokens, completion_tokens, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
                  ON CONFLICT (run_id, problem_id, sample_index) DO NOTHING",
             )
             .at(self.path)?
@@ -289,7 +298,8 @@ impl<'a> Writer<'a> {
                 error,
                 sample.finish_reason,
                 sample.prompt_tokens,
-                sample.completion_tokens
+                sample.completion_tokens,
+                self.now
             ])
             .at(self.path)?;
         if inserted == 1 {
@@ -316,7 +326,7 @@ impl<'a> Writer<'a> {
                     .prepare_cached(
                         "UPDATE samples SET status = ?4, response = ?5, error = ?6, \
                          finish_reason = ?7, prompt_tokens = ?8, completion_tokens = ?9, \
-                         created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+                         created_at = ?10 \
                          WHERE run_id = ?1 AND problem_id = ?2 AND sample_index = ?3",
                     )
                     .at(self.path)?
@@ -329,7 +339,8 @@ impl<'a> Writer<'a> {
                         error,
                         sample.finish_reason,
                         sample.prompt_tokens,
-                        sample.completion_tokens
+                        sample.completion_tokens,
+                        self.now
                     ])
                     .at(self.path)?;
                 if status == "ok" {
@@ -366,13 +377,13 @@ impl<'a> Writer<'a> {
             .tx
             .prepare_cached(
                 "INSERT INTO grades (run_id, problem_id, sample_index, verifier, verdict, correct, \
-                 extracted, detail) \
-                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE EXISTS (SELECT 1 FROM samples \
+                 extracted, detail, created_at) \
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE EXISTS (SELECT 1 FROM samples \
                  WHERE run_id = ?1 AND problem_id = ?2 AND sample_index = ?3 AND status = 'ok') \
                  ON CONFLICT (run_id, problem_id, sample_index, verifier) DO UPDATE SET \
                  verdict = excluded.verdict, correct = excluded.correct, \
                  extracted = excluded.extracted, detail = excluded.detail, \
-                 created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+                 created_at = excluded.created_at",
             )
             .at(self.path)?
             .execute(params![
@@ -383,7 +394,8 @@ impl<'a> Writer<'a> {
                 grade.verdict,
                 grade.correct,
                 grade.extracted,
-                grade.detail.as_ref().map(canonical_json)
+                grade.detail.as_ref().map(canonical_json),
+                self.now
             ])
             .at(self.path)?;
         if written == 0 {
@@ -399,12 +411,12 @@ impl<'a> Writer<'a> {
             .tx
             .prepare_cached(
                 "INSERT INTO scores (run_id, problem_id, sample_index, scorer, logprob_sum, \
-                 num_tokens) \
-                 SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM samples \
+                 num_tokens, created_at) \
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM samples \
                  WHERE run_id = ?1 AND problem_id = ?2 AND sample_index = ?3 AND status = 'ok') \
                  ON CONFLICT (run_id, problem_id, sample_index, scorer) DO UPDATE SET \
                  logprob_sum = excluded.logprob_sum, num_tokens = excluded.num_tokens, \
-                 created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+                 created_at = excluded.created_at",
             )
             .at(self.path)?
             .execute(params![
@@ -413,7 +425,8 @@ impl<'a> Writer<'a> {
                 score.sample_index,
                 score.scorer,
                 score.logprob_sum,
-                score.num_tokens
+                score.num_tokens,
+                self.now
             ])
             .at(self.path)?;
         if written == 0 {

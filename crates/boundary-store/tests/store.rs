@@ -165,12 +165,52 @@ fn counts_use_graded_completed_samples_only() {
     );
     assert_eq!(counts.failed_samples, 1);
     assert_eq!(counts.ungraded_samples, 1);
-    let ungraded = store.ungraded(run.id, "math").unwrap();
+    let ungraded = store.ungraded(run.id, "math", None, 10).unwrap();
     assert_eq!(ungraded.len(), 1);
     assert_eq!(
         (ungraded[0].problem.as_str(), ungraded[0].response.as_str()),
         ("p3", "ungraded")
     );
+    let after = Some(ungraded[0].cursor);
+    assert!(
+        store
+            .ungraded(run.id, "math", after, 10)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn ungraded_samples_come_in_pages() {
+    let (_dir, mut store) = temp_store();
+    let run = store.ensure_run(&spec("base")).unwrap();
+    let mut w = store.writer().unwrap();
+    for p in ["b", "a", "c"] {
+        for i in 0..5 {
+            w.put_sample(run.id, &ok(p, i, "x")).unwrap();
+        }
+    }
+    w.put_grade(run.id, &grade("a", 2, true)).unwrap();
+    w.commit().unwrap();
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.ungraded(run.id, "math", after, 4).unwrap();
+        let Some(last) = page.last() else { break };
+        assert!(page.len() <= 4);
+        after = Some(last.cursor);
+        seen.extend(
+            page.iter()
+                .map(|s| format!("{}{}", s.problem, s.sample_index)),
+        );
+    }
+    // Problems in the order they were stored, the graded sample left out, none twice.
+    let expected: Vec<String> = ["b", "a", "c"]
+        .iter()
+        .flat_map(|p| (0..5).map(move |i| format!("{p}{i}")))
+        .filter(|s| s != "a2")
+        .collect();
+    assert_eq!(seen, expected);
 }
 
 #[test]

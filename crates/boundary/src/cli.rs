@@ -40,6 +40,10 @@ pub enum Command {
     Runs(commands::runs::RunsArgs),
     /// pass@k curves with bootstrap confidence intervals, from a store or a count file.
     Passk(commands::passk::PasskArgs),
+    /// Attach verdicts to samples: math answers against gold answers (`--kind math`, the
+    /// default) or code run against benchmark tests in a sandbox (`--kind code`), from a
+    /// JSON Lines file or a store's samples in place.
+    Grade(commands::grade::GradeArgs),
     /// Which problems each model solves at least once, and how models' sets differ.
     Coverage(commands::coverage::CoverageArgs),
     /// The sampling-efficiency gap: one model's pass@k minus another's pass@k.
@@ -48,4 +52,6 @@ pub enum Command {
     Histogram(commands::histogram::HistogramArgs),
     /// The paper in miniature on a CPU: pretrain a tiny model, RL it six ways, distil, evaluate, report.
     Lab(commands::lab::LabArgs),
+    /// Check one response against one gold answer and show why.
+    Verify(commands::verify::VerifyArgs),
 }

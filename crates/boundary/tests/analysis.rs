@@ -207,3 +207,62 @@ fn export_round_trips_through_import() {
     let csv = std::fs::read_to_string(t.path("samples.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 2 * 3 * 4);
 }
+
+#[test]
+fn exports_open_in_pandas_and_polars() {
+    let python = common::venv_python("analysis");
+    let t = TestDir::new();
+    t.write("samples.jsonl", &two_model_samples(3, 4));
+    t.ok(&["import", "--store", "run.db", "--input", "samples.jsonl"]);
+    t.ok(&[
+        "export",
+        "--store",
+        "run.db",
+        "--format",
+        "parquet",
+        "--output",
+        "s.parquet",
+    ]);
+    t.ok(&[
+        "export", "--store", "run.db", "--format", "csv", "--output", "s.csv",
+    ]);
+    t.ok(&[
+        "export", "--store", "run.db", "--format", "jsonl", "--output", "s.jsonl",
+    ]);
+    let script = r#"
+import json, pandas as pd, polars as pl
+frames = {
+    "pandas-parquet": pd.read_parquet("s.parquet"),
+    "pandas-csv": pd.read_csv("s.csv"),
+    "pandas-jsonl": pd.read_json("s.jsonl", lines=True),
+    "polars-parquet": pl.read_parquet("s.parquet").to_pandas(),
+    "polars-csv": pl.read_csv("s.csv").to_pandas(),
+    "polars-jsonl": pl.read_ndjson("s.jsonl").to_pandas(),
+}
+print(json.dumps({name: {
+    "rows": len(df),
+    "correct": int(df["correct"].sum()),
+    "models": sorted(df["model"].unique().tolist()),
+    "solved_per_model": {m: int(g.groupby("problem_id")["correct"].any().sum()) for m, g in df.groupby("model")},
+} for name, df in frames.items()}))
+"#;
+    let out = std::process::Command::new(python)
+        .args(["-c", script])
+        .current_dir(t.dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let coverage = json_of(&t.ok(&["coverage", "--store", "run.db", "--json"]));
+    let solved = |model: usize| coverage["benchmarks"][0]["models"][model]["solved_count"].clone();
+    for (reader, summary) in seen.as_object().unwrap() {
+        assert_eq!(summary["rows"], 24, "{reader}");
+        assert_eq!(summary["models"], json!(["base", "rl"]), "{reader}");
+        assert_eq!(summary["solved_per_model"]["base"], solved(0), "{reader}");
+        assert_eq!(summary["solved_per_model"]["rl"], solved(1), "{reader}");
+    }
+}

@@ -3,11 +3,15 @@
 pub mod coverage;
 pub mod export;
 pub mod gap;
+pub mod grade;
+pub mod grade_code;
+pub mod grade_math;
 pub mod histogram;
 pub mod import;
 pub mod lab;
 pub mod passk;
 pub mod runs;
+pub mod verify;
 
 use crate::cli::{Command, GlobalArgs};
 
@@ -19,7 +23,9 @@ pub fn run(command: Command, global: &GlobalArgs) -> anyhow::Result<()> {
         Command::Passk(args) => passk::run(args),
         Command::Coverage(args) => coverage::run(args),
         Command::Gap(args) => gap::run(args),
+        Command::Grade(args) => grade::run(args, global),
         Command::Histogram(args) => histogram::run(args),
         Command::Lab(args) => lab::run(args, global),
+        Command::Verify(args) => verify::run(args),
     }
 }

@@ -85,3 +85,19 @@ pub fn two_model_samples(problems: u32, n: u32) -> String {
     }
     lines
 }
+
+/// The Python of `$BOUNDARY_CACHE/venv-NAME`, made by `scripts/setup/NAME.sh`.
+pub fn venv_python(name: &str) -> PathBuf {
+    let cache = std::env::var_os("BOUNDARY_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/boundary")
+        });
+    let python = cache.join(format!("venv-{name}/bin/python"));
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/setup/{name}.sh (scripts/test does it for you)",
+        python.display()
+    );
+    python
+}

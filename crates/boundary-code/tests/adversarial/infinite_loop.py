@@ -1,0 +1,5 @@
+# style: check
+# expect: timeout
+def f(x):
+    while True:
+        pass

@@ -1,0 +1,4 @@
+# style: check
+# expect: error, crashed
+import os
+os._exit(0)

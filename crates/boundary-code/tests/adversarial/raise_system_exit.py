@@ -1,0 +1,4 @@
+# style: check
+# expect: error
+def f(x):
+    raise SystemExit(0)

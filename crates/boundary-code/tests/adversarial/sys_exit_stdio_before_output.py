@@ -1,0 +1,5 @@
+# style: stdio
+# expect: failed
+import sys
+sys.exit(0)
+print(4)

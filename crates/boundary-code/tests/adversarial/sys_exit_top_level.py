@@ -1,0 +1,6 @@
+# style: check
+# expect: error, crashed
+import sys
+sys.exit(0)
+def f(x):
+    return None
