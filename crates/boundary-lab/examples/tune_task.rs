@@ -1,8 +1,9 @@
-//! Stage 1 of task tuning (run by `scripts/lab/tune.sh`): scores a grid of
+//! Stage 1 of task tuning: scores a grid of
 //! task constants by the exact success probabilities of the pretraining
 //! mixture itself — the base a perfect imitator would be — on a stratified
 //! test split, and prints the candidates as CSV. Stage 2 pretrains real bases
-//! for the best few, since a trained model only approximates its data.
+//! for the best few (`boundary lab --base-only --config candidate.toml`), since a
+//! trained model only approximates its data.
 //!
 //! `cargo run --release -p boundary-lab --example tune_task > candidates.csv`
 
