@@ -24,9 +24,13 @@ fn strategy(name: &str, kind: StrategyKind, ops: &[Op], weight: f64) -> Strategy
     }
 }
 
+/// A candidate operation set: its label, the base operations, the `adder` and
+/// `doubler` procedures' operations, and the teacher's extra operation.
+type OpSet = (&'static str, Vec<Op>, Vec<Op>, Vec<Op>, Op);
+
 fn main() {
     use Op::{Add, Mul};
-    let op_sets: [(&str, Vec<Op>, Vec<Op>, Vec<Op>, Op); 3] = [
+    let op_sets: [OpSet; 3] = [
         (
             "+3+7*2*3",
             vec![Add(3), Add(7), Mul(2), Mul(3)],

@@ -329,7 +329,7 @@ impl LabConfig {
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(format!("`{name}` must be at least 1"));
         }
-        if self.model.d_model % self.model.heads != 0 {
+        if !self.model.d_model.is_multiple_of(self.model.heads) {
             return Err(format!(
                 "model.d_model = {} must be a multiple of model.heads = {}",
                 self.model.d_model, self.model.heads
@@ -341,7 +341,11 @@ impl LabConfig {
                     .into(),
             );
         }
-        if self.rl.prompts_per_step % self.rl.mini_batches != 0 {
+        if !self
+            .rl
+            .prompts_per_step
+            .is_multiple_of(self.rl.mini_batches)
+        {
             return Err(format!(
                 "rl.prompts_per_step = {} must be a multiple of rl.mini_batches = {} (mini-batches hold whole groups)",
                 self.rl.prompts_per_step, self.rl.mini_batches

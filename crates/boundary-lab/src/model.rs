@@ -472,8 +472,8 @@ mod tests {
         let prompt = tokens(&[&seq[0][..4], &seq[1][..4]]);
         let (first, mut cache) = model.prefill(&prompt).unwrap();
         assert!(max_abs_diff(&first, &full.get_on_dim(1, 3).unwrap()) < 1e-5);
-        for pos in 4..7 {
-            let next = Tensor::new(&[seq[0][pos], seq[1][pos]], &Device::Cpu).unwrap();
+        for (pos, (&a, &b)) in seq[0].iter().zip(seq[1]).enumerate().skip(4) {
+            let next = Tensor::new(&[a, b], &Device::Cpu).unwrap();
             let logits = model.decode(&next, &mut cache).unwrap();
             if pos < 6 {
                 let want = full.get_on_dim(1, pos).unwrap();

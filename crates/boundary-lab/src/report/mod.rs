@@ -635,12 +635,12 @@ fn html_block(markdown: &str) -> String {
         let markers = [("**", "strong"), ("`", "code"), ("*", "em")];
         'outer: while !rest.is_empty() {
             for (marker, tag) in markers {
-                if let Some(after) = rest.strip_prefix(marker) {
-                    if let Some(end) = after.find(marker) {
-                        let _ = write!(out, "<{tag}>{}</{tag}>", &after[..end]);
-                        rest = &after[end + marker.len()..];
-                        continue 'outer;
-                    }
+                if let Some(after) = rest.strip_prefix(marker)
+                    && let Some(end) = after.find(marker)
+                {
+                    let _ = write!(out, "<{tag}>{}</{tag}>", &after[..end]);
+                    rest = &after[end + marker.len()..];
+                    continue 'outer;
                 }
             }
             let ch = rest.chars().next().unwrap_or(' ');
