@@ -280,6 +280,19 @@ impl<'a> Writer<'a> {
             SampleOutcome::Ok { response } => ("ok", Some(response.as_str()), None),
             SampleOutcome::Failed { error } => ("failed", None, Some(error.as_str())),
         };
+        // The INSERT and the UPDATE below bind the same columns in the same order.
+        let row = params![
+            run_id,
+            problem_id,
+            sample.sample_index,
+            status,
+            response,
+            error,
+            sample.finish_reason,
+            sample.prompt_tokens,
+            sample.completion_tokens,
+            self.now
+        ];
         let inserted = self
             .tx
             .prepare_cached(
@@ -289,18 +302,7 @@ impl<'a> Writer<'a> {
                  ON CONFLICT (run_id, problem_id, sample_index) DO NOTHING",
             )
             .at(self.path)?
-            .execute(params![
-                run_id,
-                problem_id,
-                sample.sample_index,
-                status,
-                response,
-                error,
-                sample.finish_reason,
-                sample.prompt_tokens,
-                sample.completion_tokens,
-                self.now
-            ])
+            .execute(row)
             .at(self.path)?;
         if inserted == 1 {
             return Ok(SampleWrite::Inserted);
@@ -330,18 +332,7 @@ impl<'a> Writer<'a> {
                          WHERE run_id = ?1 AND problem_id = ?2 AND sample_index = ?3",
                     )
                     .at(self.path)?
-                    .execute(params![
-                        run_id,
-                        problem_id,
-                        sample.sample_index,
-                        status,
-                        response,
-                        error,
-                        sample.finish_reason,
-                        sample.prompt_tokens,
-                        sample.completion_tokens,
-                        self.now
-                    ])
+                    .execute(row)
                     .at(self.path)?;
                 if status == "ok" {
                     SampleWrite::ReplacedFailed

@@ -1,8 +1,12 @@
 //! Choosing runs from a store, and reading their per-problem counts.
 
+use std::io::BufReader;
+use std::path::PathBuf;
+
 use anyhow::{Context, bail};
-use boundary_store::{Run, RunCounts, Store};
-use clap::Args;
+use boundary_core::ProblemCounts;
+use boundary_store::{Run, RunCounts, Store, read_counts};
+use clap::{ArgGroup, Args};
 
 /// Which runs of a store a command looks at, and whose grades it reads.
 #[derive(Debug, Args)]
@@ -16,6 +20,59 @@ pub struct RunFilter {
     /// Read grades from this verifier; needed only when a run was graded by several.
     #[arg(long, value_name = "NAME")]
     pub verifier: Option<String>,
+}
+
+/// Where per-problem counts come from: a count file, or the runs of a store.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["counts", "store"])))]
+pub struct CountSource {
+    /// Per-problem counts, one JSON object per line: {"id": "17", "n": 256, "c": 3}.
+    #[arg(long, value_name = "FILE")]
+    pub counts: Option<PathBuf>,
+    /// A run store: one result per run (model × benchmark).
+    #[arg(long, value_name = "FILE")]
+    pub store: Option<PathBuf>,
+    #[command(flatten)]
+    pub filter: RunFilter,
+}
+
+/// What a [`CountSource`] holds once opened.
+pub enum Counts {
+    /// The problems of a count file.
+    File(Vec<ProblemCounts>),
+    /// A store and the runs the filter selected, in creation order.
+    Store { store: Store, runs: Vec<Run> },
+}
+
+impl CountSource {
+    /// Reads the count file, or opens the store and selects its runs; run filters given
+    /// with a count file are an error rather than silently ignored.
+    pub fn open(&self) -> anyhow::Result<Counts> {
+        match (&self.counts, &self.store) {
+            (Some(path), _) => {
+                let filter = &self.filter;
+                if !filter.models.is_empty()
+                    || !filter.benchmarks.is_empty()
+                    || filter.verifier.is_some()
+                {
+                    bail!(
+                        "--model, --benchmark and --verifier select runs of a store; they do not \
+                         apply to --counts"
+                    );
+                }
+                let file = std::fs::File::open(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                let problems = read_counts(BufReader::new(file), &path.display().to_string())?;
+                Ok(Counts::File(problems))
+            }
+            (None, Some(path)) => {
+                let store = open_store(path)?;
+                let runs = select_runs(&store, &self.filter)?;
+                Ok(Counts::Store { store, runs })
+            }
+            (None, None) => bail!("give --counts FILE or --store FILE"),
+        }
+    }
 }
 
 /// Opens an existing store, with the path in the error.

@@ -1,34 +1,21 @@
 //! `boundary passk`: pass@k curves from a store or a count file.
 
-use std::io::BufReader;
-use std::path::PathBuf;
-
 use anyhow::{Context, bail};
 use boundary_core::{Bootstrap, Curve, ProblemCounts, ShortProblems, default_ks, pass_at_k_curve};
-use boundary_store::read_counts;
-use clap::{ArgGroup, Args};
+use clap::Args;
 use serde::Serialize;
 
 use crate::output;
-use crate::selection::{
-    BootstrapArgs, RunFilter, graded_counts, open_store, run_label, select_runs,
-};
+use crate::selection::{BootstrapArgs, CountSource, Counts, graded_counts, run_label};
 
 /// pass@k is the unbiased estimator 1 − C(n−c, k)/C(n, k) per problem (Chen et al.
 /// 2021), averaged over problems; it is exact for any n (no overflowing binomials).
 /// Problems may have different n; a k larger than a problem's n is an error naming the
 /// problem, unless --skip-short is given.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("source").required(true).args(["counts", "store"])))]
 pub struct PasskArgs {
-    /// Per-problem counts, one JSON object per line: {"id": "17", "n": 256, "c": 3}.
-    #[arg(long, value_name = "FILE")]
-    pub counts: Option<PathBuf>,
-    /// A run store: one curve per run (model × benchmark).
-    #[arg(long, value_name = "FILE")]
-    pub store: Option<PathBuf>,
     #[command(flatten)]
-    pub filter: RunFilter,
+    pub source: CountSource,
     /// The ks, comma-separated [default: 1, 2, 4, … up to the largest n, and n itself].
     #[arg(long = "k", value_name = "K,...", value_delimiter = ',')]
     pub ks: Vec<u64>,
@@ -79,36 +66,21 @@ pub fn run(args: PasskArgs) -> anyhow::Result<()> {
         Ok(pass_at_k_curve(problems, &ks, short, bootstrap.as_ref())?)
     };
 
-    if let Some(path) = &args.counts {
-        if !args.filter.models.is_empty()
-            || !args.filter.benchmarks.is_empty()
-            || args.filter.verifier.is_some()
-        {
-            bail!(
-                "--model, --benchmark and --verifier select runs of a store; they do not apply to --counts"
-            );
+    let (store, runs) = match args.source.open()? {
+        Counts::File(problems) => {
+            let curve = curve_of(&problems)?;
+            if args.json {
+                return output::print_json(&curve);
+            }
+            print!("{}", curve_table(&curve, bootstrap.as_ref()));
+            return Ok(());
         }
-        let file =
-            std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let problems = read_counts(BufReader::new(file), &path.display().to_string())?;
-        let curve = curve_of(&problems)?;
-        if args.json {
-            return output::print_json(&curve);
-        }
-        print!("{}", curve_table(&curve, bootstrap.as_ref()));
-        return Ok(());
-    }
-
-    let path = args
-        .store
-        .as_ref()
-        .expect("clap requires --counts or --store");
-    let store = open_store(path)?;
-    let runs = select_runs(&store, &args.filter)?;
+        Counts::Store { store, runs } => (store, runs),
+    };
     let mut curves = Vec::new();
     let mut skipped = Vec::new();
     for run in &runs {
-        match graded_counts(&store, run, args.filter.verifier.as_deref())? {
+        match graded_counts(&store, run, args.source.filter.verifier.as_deref())? {
             Ok(counts) => {
                 let curve = curve_of(&counts.problems).with_context(|| {
                     format!(
