@@ -56,6 +56,8 @@ pub enum Command {
     Score(Box<commands::score::ScoreArgs>),
     /// Combine stores (the shards of a run) into one, reporting conflicts.
     Merge(commands::merge::MergeArgs),
+    /// The paper in miniature on a CPU: pretrain a tiny model, RL it six ways, distil, evaluate, report.
+    Lab(commands::lab::LabArgs),
     /// Check one response against one gold answer and show why.
     Verify(commands::verify::VerifyArgs),
     /// Run an experiment from models to report: sample, grade, analyse, write the report.

@@ -3,7 +3,8 @@
 //! This binary owns the command line (clap derive, one module per subcommand in
 //! [`commands`]), progress display and error reporting. The work itself happens in
 //! the library crates: `boundary-core` (statistics), `boundary-store` (the run store),
-//! `boundary-sample` (what sampling backends share).
+//! `boundary-sample` (what sampling backends share) and the backend, verifier, report
+//! and lab crates the subcommands name.
 
 mod analysis;
 mod cli;
@@ -18,6 +19,11 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    if matches!(cli.command, cli::Command::Lab(_)) {
+        // Only the lab: grading and bootstrap use every core through rayon.
+        // SAFETY: argument parsing starts no threads, so none exists yet.
+        unsafe { boundary_lab::use_single_threaded_kernels() };
+    }
     init_tracing(cli.global.verbose);
     match commands::run(cli.command, &cli.global) {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,6 +10,7 @@ pub mod grade_code;
 pub mod grade_math;
 pub mod histogram;
 pub mod import;
+pub mod lab;
 pub mod merge;
 pub mod passk;
 pub mod report;
@@ -33,6 +34,7 @@ pub fn run(command: Command, global: &GlobalArgs) -> anyhow::Result<()> {
         Command::Sample(args) => sample::run(*args, global),
         Command::Score(args) => score::run(*args, global),
         Command::Merge(args) => merge::run(args),
+        Command::Lab(args) => lab::run(args, global),
         Command::Verify(args) => verify::run(args),
         Command::Eval(args) => eval::run(args, global),
         Command::Report(args) => report::run(args, global),
