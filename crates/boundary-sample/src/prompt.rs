@@ -29,6 +29,19 @@ impl PromptInput {
             }
         }
     }
+
+    /// Reads back a [`stored_form`](Self::stored_form): a JSON array of chat messages
+    /// (canonical or not: imported stores write their own JSON) is a chat prompt; any
+    /// other text is a raw prompt.
+    pub fn from_stored(stored: &str) -> Self {
+        if stored.trim_start().starts_with('[')
+            && let Ok(value) = serde_json::from_str::<Value>(stored)
+            && let Ok(messages) = parse_messages(&value)
+        {
+            return PromptInput::Chat(messages);
+        }
+        PromptInput::Text(stored.to_owned())
+    }
 }
 
 /// One chat message. `content` is a string, or an array of OpenAI content parts
@@ -171,6 +184,35 @@ mod tests {
         assert_eq!(
             records[1].input.stored_form(),
             r#"[{"content":"Hi","role":"user"}]"#
+        );
+    }
+
+    #[test]
+    fn stored_prompts_read_back() {
+        for input in [
+            PromptInput::Text("Question: 2+2?\nAnswer:".into()),
+            PromptInput::Text("[1, 2] is a list".into()),
+            PromptInput::Text("[{\"role\": \"user\"}]".into()),
+            PromptInput::Chat(vec![
+                ChatMessage {
+                    role: "system".into(),
+                    content: Value::String("Be brief.".into()),
+                },
+                ChatMessage {
+                    role: "user".into(),
+                    content: serde_json::json!([{"type": "text", "text": "Hi"}]),
+                },
+            ]),
+        ] {
+            assert_eq!(PromptInput::from_stored(&input.stored_form()), input);
+        }
+        // JSON written by another tool (spaces, key order) is still a chat prompt.
+        assert_eq!(
+            PromptInput::from_stored(r#"[{"role": "user", "content": "Hi"}]"#),
+            PromptInput::Chat(vec![ChatMessage {
+                role: "user".into(),
+                content: Value::String("Hi".into()),
+            }])
         );
     }
 

@@ -8,7 +8,8 @@
 //! extracted answer, detail) and `scores` (log-probability under a scorer model).
 //!
 //! - [`Store`] opens (and migrates) a store and answers queries: runs, per-problem
-//!   counts for pass@k, missing sample indices for resuming, ungraded samples.
+//!   counts for pass@k, missing sample indices for resuming, ungraded samples, and the
+//!   scores of a scorer model with the samples it has not scored yet ([`StoredScore`]).
 //! - [`Writer`] is one transaction of idempotent writes keyed by
 //!   (run, problem, sample index): writing the same sample twice stores it once.
 //! - [`import_jsonl`], [`export`] and [`read_counts`] move data in and out, with
@@ -28,6 +29,7 @@ mod jsonl;
 mod merge;
 mod record;
 pub mod schema;
+mod scores;
 mod store;
 mod writer;
 
@@ -39,6 +41,7 @@ pub use import::{ImportError, ImportSummary, ImportedRun, import_jsonl};
 pub use jsonl::{ErrorList, Fields, InputError, InputErrors, describe, read_objects};
 pub use merge::{MergeConflict, MergeError, MergeSummary, merge_stores};
 pub use record::{ExportRow, IMPORT_VERIFIER, SampleRecord};
+pub use scores::StoredScore;
 pub use store::{
     Run, RunCounts, RunSpec, SampleCursor, SampleStats, Store, UngradedSample, canonical_json,
 };

@@ -1,5 +1,6 @@
 //! From a run store to the analyses of a report: pass@k curves with bootstrap
-//! intervals, crossover ks, coverage with evidence, accuracy histograms, ΔSE, and the
+//! intervals, crossover ks, coverage with evidence, accuracy histograms, ΔSE, the
+//! perplexity of each run's responses under every scorer that scored them, and the
 //! samples of the sample browser. Used by `boundary report` and `boundary eval`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -12,7 +13,7 @@ use boundary_core::{
 };
 use boundary_report::{
     BenchmarkResults, BrowserSample, CoverageResult, CrossoverResult, Evaluation, GapResult,
-    ModelResults, SampleBrowser, SampleTotals, SolvedSample,
+    ModelResults, PerplexityResults, SampleBrowser, SampleTotals, SolvedSample,
 };
 use boundary_store::{ExportFilter, ExportFormat, Run, Store, canonical_json, export};
 use serde::Deserialize;
@@ -336,13 +337,77 @@ pub fn analyse(store: &Store, options: &AnalysisOptions) -> anyhow::Result<Analy
             c.only_a_samples = find(&c.a, &c.comparison.only_a);
         }
     }
+    let perplexity = perplexity_results(store, &benchmark_order, &by_benchmark, &mut warnings)?;
     Ok(Analysis {
         evaluation: Evaluation {
             benchmarks,
-            perplexity: Vec::new(),
+            perplexity,
         },
         browser,
         warnings,
+    })
+}
+
+/// The perplexities of every analysed run's responses under every scorer the store has
+/// scores of, benchmark by benchmark, then by scorer, in run order.
+fn perplexity_results(
+    store: &Store,
+    benchmark_order: &[String],
+    by_benchmark: &BTreeMap<String, Vec<RunData>>,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<Vec<PerplexityResults>> {
+    let mut results = Vec::new();
+    for benchmark in benchmark_order {
+        let runs = &by_benchmark[benchmark];
+        let mut scorers = std::collections::BTreeSet::new();
+        for r in runs {
+            scorers.extend(store.scorers(r.run.id)?);
+        }
+        for scorer in &scorers {
+            for r in runs {
+                let scores = store.scores(r.run.id, scorer)?;
+                let empty = scores.iter().filter(|s| s.num_tokens == 0).count();
+                if empty > 0 {
+                    warnings.push(format!(
+                        "{benchmark}: {empty} responses of {} have no tokens, hence no \
+                         perplexity under {scorer}",
+                        r.label
+                    ));
+                }
+                results.extend(perplexities(
+                    benchmark,
+                    scorer,
+                    &r.label,
+                    scores.iter().map(|s| (s.logprob_sum, s.num_tokens)),
+                ));
+            }
+        }
+    }
+    Ok(results)
+}
+
+/// The perplexities of one set of responses from each one's summed log-probability and
+/// token count: exp(−Σ log p / tokens) per response, and pooled over every token.
+/// Responses of no tokens have none and are left out; `None` when none is left.
+fn perplexities(
+    benchmark: &str,
+    scorer: &str,
+    responses_of: &str,
+    scores: impl IntoIterator<Item = (f64, u32)>,
+) -> Option<PerplexityResults> {
+    let (mut per_response, mut logprob_sum, mut tokens) = (Vec::new(), 0.0, 0u64);
+    for (sum, n) in scores.into_iter().filter(|&(_, n)| n > 0) {
+        per_response.push((-sum / f64::from(n)).exp());
+        logprob_sum += sum;
+        tokens += u64::from(n);
+    }
+    (tokens > 0).then(|| PerplexityResults {
+        benchmark: benchmark.to_owned(),
+        scorer: scorer.to_owned(),
+        responses_of: responses_of.to_owned(),
+        perplexities: per_response,
+        pooled: (-logprob_sum / tokens as f64).exp(),
+        tokens,
     })
 }
 
@@ -475,4 +540,26 @@ fn common_min_n(a: &[ProblemCounts], b: &[ProblemCounts]) -> Option<u64> {
     a.iter()
         .filter_map(|p| b_n.get(p.id.as_str()).map(|&n| n.min(p.n)))
         .min()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::perplexities;
+
+    #[test]
+    fn perplexity_per_response_and_pooled_over_tokens() {
+        // ln 2 per token over 3 tokens: 2; ln 4 over 1 token: 4; an empty response: none.
+        let ln2 = std::f64::consts::LN_2;
+        let p = perplexities("b", "s", "m", [(-3.0 * ln2, 3), (-2.0 * ln2, 1), (0.0, 0)]).unwrap();
+        assert_eq!(p.perplexities.len(), 2);
+        assert!((p.perplexities[0] - 2.0).abs() < 1e-12);
+        assert!((p.perplexities[1] - 4.0).abs() < 1e-12);
+        // Pooled: 5 ln 2 over 4 tokens, not the mean of the two.
+        assert!((p.pooled - (5.0 * ln2 / 4.0).exp()).abs() < 1e-12);
+        assert_eq!(p.tokens, 4);
+        assert_eq!((p.benchmark.as_str(), p.scorer.as_str()), ("b", "s"));
+        assert_eq!(p.responses_of, "m");
+        assert!(perplexities("b", "s", "m", [(0.0, 0)]).is_none());
+        assert!(perplexities("b", "s", "m", []).is_none());
+    }
 }

@@ -49,6 +49,20 @@ pub fn counter(quiet: bool, unit: &'static str) -> ProgressBar {
     bar
 }
 
+/// A progress bar over `total` items with rate and ETA on stderr; hidden when `quiet` or
+/// when stderr is not a terminal.
+pub fn bar(quiet: bool, total: u64, unit: &'static str) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    ProgressBar::new(total).with_style(
+        ProgressStyle::with_template(&format!(
+            "{{bar:30}} {{human_pos}}/{{human_len}} {unit} ({{per_sec}}, {{elapsed}}, eta {{eta}})"
+        ))
+        .expect("valid progress template"),
+    )
+}
+
 /// A left-aligned text table: the first row is the header.
 pub fn table(rows: &[Vec<String>]) -> String {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);

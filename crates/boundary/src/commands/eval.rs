@@ -6,6 +6,7 @@ mod config;
 mod diagnostic;
 mod grade;
 mod plan;
+mod score;
 
 use std::path::PathBuf;
 
@@ -114,6 +115,7 @@ pub fn run(args: EvalArgs, global: &GlobalArgs) -> anyhow::Result<()> {
             )
         })?;
         grade::grade(&experiment, &code_tests, &mut store, global)?;
+        score::score(&experiment, &mut store, global)?;
         return report(&experiment, &store, global);
     }
 
@@ -150,6 +152,9 @@ pub fn run(args: EvalArgs, global: &GlobalArgs) -> anyhow::Result<()> {
 
     // Stage 3: grade what is ungraded.
     grade::grade(&experiment, &code_tests, &mut store, global)?;
+
+    // Stage 4: score the perplexity selection.
+    score::score(&experiment, &mut store, global)?;
 
     // Stage 5: analyse what is graded and write the report.
     report(&experiment, &store, global)?;

@@ -845,7 +845,10 @@ impl Checker {
                 ok = false;
             }
         }
-        ok.then(|| PerplexitySpec {
+        if !ok {
+            return None;
+        }
+        let spec = PerplexitySpec {
             scorer: raw.scorer.get_ref().clone(),
             responses_of: raw.responses_of.as_ref().map_or_else(
                 || models.iter().map(|m| m.name.clone()).collect(),
@@ -857,7 +860,65 @@ impl Checker {
             ),
             problems: raw.problems,
             samples: raw.samples,
-        })
+        };
+        self.scorable(raw, &spec, models, benchmarks);
+        Some(spec)
+    }
+
+    /// What the scorer cannot score, found before anything is sampled: prompts with
+    /// images (the scorer reads text), and chat prompts on servers (their completions
+    /// endpoint takes one text, and their chat template is not known here).
+    fn scorable(
+        &mut self,
+        raw: &RawPerplexity,
+        spec: &PerplexitySpec,
+        models: &[ModelSpec],
+        benchmarks: &[BenchmarkSpec],
+    ) {
+        for b in benchmarks
+            .iter()
+            .filter(|b| b.domain == Domain::Visual && spec.benchmarks.contains(&b.name))
+        {
+            let span = raw
+                .benchmarks
+                .iter()
+                .flatten()
+                .find(|s| s.get_ref() == &b.name)
+                .map_or_else(|| raw.scorer.span(), Spanned::span);
+            self.error(
+                span,
+                format!(
+                    "perplexity cannot be computed on `{}`: its prompts carry images, and the \
+                     scorer reads text",
+                    b.name
+                ),
+            )
+            .help = Some("list the text benchmarks in `benchmarks = [...]`".into());
+        }
+        let on_servers = models
+            .iter()
+            .any(|m| m.name == spec.scorer && matches!(m.backend, Backend::Server { .. }));
+        let chat: Vec<&str> = models
+            .iter()
+            .filter(|m| m.prompt == PromptMode::Chat && spec.responses_of.contains(&m.name))
+            .map(|m| m.name.as_str())
+            .collect();
+        if on_servers && !chat.is_empty() {
+            self.error(
+                raw.scorer.span(),
+                format!(
+                    "the scorer `{}` runs on servers, which score one text through their \
+                     completions endpoint, and {} sampled with chat prompts",
+                    spec.scorer,
+                    chat.join(", ")
+                ),
+            )
+            .help = Some(
+                "give the scorer a `path` to its GGUF file (the embedded scorer renders chat \
+                 messages with its own chat template), or sample with prompt = \"raw\""
+                    .into(),
+            );
+        }
     }
 
     /// Renders the first problem of every (model, benchmark) pair, so that a template

@@ -2,18 +2,23 @@
 //! its prompt under a model on this machine's CPU (teacher forcing through the embedded
 //! engine, one forward pass per line over prompt and response together).
 //!
-//! The prompt is tokenized as a whole text (with the model's BOS where it adds one) and the
-//! response separately, so the scored tokens are exactly the response's own tokens.
+//! The prompt is tokenized as a whole text (with the model's BOS where it adds one; chat
+//! messages are first rendered with the model's chat template, ending with the assistant
+//! header, as the embedded sampler renders them) and the response separately, so the
+//! scored tokens are exactly the response's own tokens.
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
-use boundary_engine::{Model, ModelOptions, ScoreConfig, ScoreError, ScoreRequest, score};
+use anyhow::Context;
+use boundary_engine::{
+    Model, ModelOptions, RenderOptions, ScoreConfig, ScoreError, ScoreRequest, prompt_tokens,
+    score,
+};
+use boundary_openai::RunEnd;
+use boundary_sample::PromptInput;
 use clap::Args;
 
-use super::{OrderedWriter, ScoreArgs, Scored, read_pairs};
-use crate::cli::GlobalArgs;
-use crate::output;
+use super::{ScorePair, Scored, Scorer};
 
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Embedded engine (--model FILE, no --endpoint)")]
@@ -23,94 +28,101 @@ pub struct EmbeddedScoreArgs {
     pub threads: usize,
 }
 
-pub fn run(args: ScoreArgs, global: &GlobalArgs) -> anyhow::Result<()> {
-    let mut pairs = read_pairs(&args.input)?;
-    let model_path = Path::new(&args.model);
-    let model = Model::load(
-        model_path,
-        &ModelOptions {
-            threads: args.embedded.threads,
-            ..ModelOptions::default()
-        },
-    )
-    .with_context(|| format!("cannot load the model {}", model_path.display()))?;
-
-    // Lines that cannot be tokenized get an `error` field; the others are scored.
-    let mut requests = Vec::new();
-    let mut line_of_request = Vec::new();
-    let mut unscorable = Vec::new();
-    for (index, pair) in pairs.iter().enumerate() {
-        match request(&model, &pair.prompt, &pair.response) {
-            Ok(request) => {
-                requests.push(request);
-                line_of_request.push(index);
-            }
-            Err(error) => unscorable.push((index, error)),
-        }
-    }
-    let total = pairs.len();
-    let mut writer = OrderedWriter::new(args.output.as_deref(), &mut pairs)?;
-    for (index, error) in unscorable {
-        writer.put(index, Scored::Error(error))?;
-    }
-    let counter = output::counter(global.quiet, "scored");
-    score(
-        &model,
-        &requests,
-        &ScoreConfig::default(),
-        |k, scored, _| {
-            let num_tokens = u32::try_from(scored.token_logprobs.len()).unwrap_or(u32::MAX);
-            counter.inc(1);
-            writer.put(
-                line_of_request[k],
-                Scored::Score {
-                    logprob_sum: scored.logprob_sum(),
-                    num_tokens,
-                },
-            )
-        },
-    )
-    .map_err(|e| match e {
-        ScoreError::Engine(e) => anyhow::Error::from(e),
-        ScoreError::Handler(e) => e.context("writing the scored lines"),
-    })?;
-    counter.finish_and_clear();
-    let failed = writer.failed;
-    writer.finish()?;
-    if failed > 0 {
-        bail!("{failed} of {total} lines could not be scored; their output lines carry `error`");
-    }
-    Ok(())
+/// A model file loaded for scoring.
+pub struct EmbeddedScorer {
+    model: Model,
 }
 
-/// The tokens of one line, or why it cannot be scored.
-fn request(model: &Model, prompt: &str, response: &str) -> Result<ScoreRequest, String> {
-    let prompt = model
-        .tokenizer()
-        .encode_prompt(prompt)
-        .map_err(|e| e.to_string())?;
-    if prompt.is_empty() {
-        return Err(
-            "the prompt is empty (the model adds no BOS token), so the response's \
+impl EmbeddedScorer {
+    /// Loads the model with `threads` CPU threads (0: one per core).
+    pub fn load(path: &Path, threads: usize) -> anyhow::Result<Self> {
+        let model = Model::load(
+            path,
+            &ModelOptions {
+                threads,
+                ..ModelOptions::default()
+            },
+        )
+        .with_context(|| format!("cannot load the model {}", path.display()))?;
+        Ok(Self { model })
+    }
+
+    /// The tokens of one pair, or why it cannot be scored.
+    fn request(&self, pair: &ScorePair) -> Result<ScoreRequest, String> {
+        if let PromptInput::Chat(messages) = &pair.prompt
+            && messages.iter().any(|m| !m.content.is_string())
+        {
+            return Err("the chat prompt has content parts (images): the scorer reads text \
+                        only"
+                .into());
+        }
+        let prompt = prompt_tokens(&self.model, &pair.prompt, &RenderOptions::default())
+            .map_err(|e| e.to_string())?;
+        if prompt.is_empty() {
+            return Err(
+                "the prompt is empty (the model adds no BOS token), so the response's \
                     first token has nothing to be predicted from"
-                .into(),
-        );
+                    .into(),
+            );
+        }
+        let continuation = self
+            .model
+            .tokenizer()
+            .encode(&pair.response)
+            .map_err(|e| e.to_string())?;
+        let context = self.model.info().context_length;
+        if prompt.len() + continuation.len() > context {
+            return Err(format!(
+                "prompt ({} tokens) and response ({} tokens) together exceed the model's \
+                 context of {context} tokens",
+                prompt.len(),
+                continuation.len()
+            ));
+        }
+        Ok(ScoreRequest {
+            prompt,
+            continuation,
+        })
     }
-    let continuation = model
-        .tokenizer()
-        .encode(response)
-        .map_err(|e| e.to_string())?;
-    let context = model.info().context_length;
-    if prompt.len() + continuation.len() > context {
-        return Err(format!(
-            "prompt ({} tokens) and response ({} tokens) together exceed the model's context of \
-             {context} tokens",
-            prompt.len(),
-            continuation.len()
-        ));
+}
+
+impl Scorer for EmbeddedScorer {
+    fn score(
+        &mut self,
+        pairs: &[ScorePair],
+        on_scored: &mut dyn FnMut(usize, Scored) -> anyhow::Result<()>,
+    ) -> anyhow::Result<RunEnd> {
+        // Pairs that cannot be tokenized get their error at once; the others are scored.
+        let mut requests = Vec::new();
+        let mut pair_of_request = Vec::new();
+        for (index, pair) in pairs.iter().enumerate() {
+            match self.request(pair) {
+                Ok(request) => {
+                    requests.push(request);
+                    pair_of_request.push(index);
+                }
+                Err(error) => on_scored(index, Scored::Error(error))?,
+            }
+        }
+        score(
+            &self.model,
+            &requests,
+            &ScoreConfig::default(),
+            |k, scored, _| {
+                let num_tokens = u32::try_from(scored.token_logprobs.len()).unwrap_or(u32::MAX);
+                on_scored(
+                    pair_of_request[k],
+                    Scored::Score {
+                        logprob_sum: scored.logprob_sum(),
+                        num_tokens,
+                    },
+                )
+            },
+        )
+        .map_err(|e| match e {
+            ScoreError::Engine(e) => anyhow::Error::from(e),
+            ScoreError::Handler(e) => e.context("handling the scores"),
+        })?;
+        Ok(RunEnd::Complete)
     }
-    Ok(ScoreRequest {
-        prompt,
-        continuation,
-    })
 }

@@ -5,74 +5,114 @@
 
 use std::sync::Arc;
 
-use anyhow::bail;
 use boundary_openai::{
-    ConnectOptions, Progress, RunEnd, ScoreItem, ScoreOutcome, ScoreRecord, connect_for_scoring,
-    score,
+    ConnectOptions, EndpointConfig, EndpointPool, Progress, RunEnd, ScoreItem, ScoreOutcome,
+    ScoreRecord, ScorerConfig, StopSignal, connect_for_scoring, score,
 };
+use boundary_sample::PromptInput;
+use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
 
-use super::{OrderedWriter, ScoreArgs, Scored, read_pairs};
-use crate::cli::GlobalArgs;
+use super::{ScorePair, Scored, Scorer};
 use crate::endpoints::{runtime, stop_on_ctrl_c};
-use crate::output;
 
-pub fn run(args: ScoreArgs, global: &GlobalArgs) -> anyhow::Result<()> {
-    let mut pairs = read_pairs(&args.input)?;
-    let items: Vec<ScoreItem> = pairs
-        .iter()
-        .enumerate()
-        .map(|(index, p)| ScoreItem {
-            index,
-            prompt: p.prompt.clone(),
-            response: p.response.clone(),
+/// Why a chat prompt cannot be scored on a server.
+const CHAT_ON_SERVER: &str = "a chat prompt (messages) cannot be scored through an \
+    OpenAI-compatible server: the completions endpoint that echoes log-probabilities takes one \
+    text, and the server's chat template is not known here; score with an embedded scorer (a \
+    GGUF file), which renders the messages with its own chat template";
+
+/// Servers to score on, connected (and checked) on the first call to [`Scorer::score`],
+/// with the prompts of that call.
+pub struct ServerScorer {
+    runtime: Runtime,
+    endpoints: Vec<EndpointConfig>,
+    options: ConnectOptions,
+    quiet: bool,
+    connected: Option<(EndpointPool, ScorerConfig, StopSignal)>,
+}
+
+impl ServerScorer {
+    pub fn new(
+        endpoints: Vec<EndpointConfig>,
+        options: ConnectOptions,
+        quiet: bool,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            runtime: runtime()?,
+            endpoints,
+            options,
+            quiet,
+            connected: None,
         })
-        .collect();
-    let endpoints = args.endpoints.configs()?;
-    let options = ConnectOptions {
-        model: args.model.clone(),
-        chunk_size: 1,
-        retry: args.endpoints.retry_policy()?,
-        health: args.endpoints.health_policy()?,
-    };
-    let mut writer = OrderedWriter::new(args.output.as_deref(), &mut pairs)?;
-    let total = items.len();
-    let end = runtime()?.block_on(async {
-        let (pool, scorer, reports) = connect_for_scoring(endpoints, &items, &options).await?;
-        if !global.quiet {
-            for report in &reports {
-                eprintln!("{report}");
+    }
+}
+
+impl Scorer for ServerScorer {
+    fn score(
+        &mut self,
+        pairs: &[ScorePair],
+        on_scored: &mut dyn FnMut(usize, Scored) -> anyhow::Result<()>,
+    ) -> anyhow::Result<RunEnd> {
+        let mut items = Vec::new();
+        for (index, pair) in pairs.iter().enumerate() {
+            match &pair.prompt {
+                PromptInput::Text(prompt) => items.push(ScoreItem {
+                    index,
+                    prompt: prompt.clone(),
+                    response: pair.response.clone(),
+                }),
+                PromptInput::Chat(_) => on_scored(index, Scored::Error(CHAT_ON_SERVER.into()))?,
             }
         }
-        let stop = stop_on_ctrl_c(global.quiet);
-        let progress = Arc::new(Progress::default());
-        let (sender, mut receiver) = mpsc::channel::<ScoreRecord>(1024);
-        let scoring = tokio::spawn({
-            let progress = progress.clone();
-            async move { score(&pool, scorer, items, sender, progress, stop).await }
-        });
-        let counter = output::counter(global.quiet, "scored");
-        while let Some(record) = receiver.recv().await {
-            let scored = match record.outcome {
-                ScoreOutcome::Scored(s) => Scored::Score {
-                    logprob_sum: s.logprob_sum,
-                    num_tokens: s.num_tokens,
-                },
-                ScoreOutcome::Failed { error } => Scored::Error(error),
-            };
-            writer.put(record.index, scored)?;
-            counter.inc(1);
+        if items.is_empty() {
+            return Ok(RunEnd::Complete);
         }
-        counter.finish_and_clear();
-        Ok::<_, anyhow::Error>(scoring.await??)
-    })?;
-    let failed = writer.failed;
-    let written = writer.finish()?;
-    if end == RunEnd::Stopped {
-        bail!("stopped after {written} of {total} lines; nothing after them was written");
+        let Self {
+            runtime,
+            endpoints,
+            options,
+            quiet,
+            connected,
+        } = self;
+        runtime.block_on(async {
+            let (pool, config, stop) = match connected {
+                Some(connected) => connected,
+                None => {
+                    let (pool, config, reports) =
+                        connect_for_scoring(endpoints.clone(), &items, options).await?;
+                    if !*quiet {
+                        for report in &reports {
+                            eprintln!("{report}");
+                        }
+                    }
+                    connected.insert((pool, config, stop_on_ctrl_c(*quiet)))
+                }
+            };
+            let progress = Arc::new(Progress::default());
+            let (sender, mut receiver) = mpsc::channel::<ScoreRecord>(1024);
+            let scoring = {
+                let (pool, config, stop) = (&*pool, config.clone(), stop.clone());
+                async move { score(pool, config, items, sender, progress, stop).await }
+            };
+            // The receiver moves in, so that a failing handler closes the channel and the
+            // scoring stops instead of waiting for room in it.
+            let receiving = async move {
+                while let Some(record) = receiver.recv().await {
+                    let scored = match record.outcome {
+                        ScoreOutcome::Scored(s) => Scored::Score {
+                            logprob_sum: s.logprob_sum,
+                            num_tokens: s.num_tokens,
+                        },
+                        ScoreOutcome::Failed { error } => Scored::Error(error),
+                    };
+                    on_scored(record.index, scored)?;
+                }
+                Ok::<_, anyhow::Error>(())
+            };
+            let (end, received) = tokio::join!(scoring, receiving);
+            received?;
+            Ok(end?)
+        })
     }
-    if failed > 0 {
-        bail!("{failed} of {total} lines could not be scored; their output lines carry `error`");
-    }
-    Ok(())
 }
