@@ -7,18 +7,19 @@
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
-use boundary_engine::{Model, ModelOptions, ScoreConfig, ScoreError, ScoreRequest, score};
+use anyhow::bail;
+use boundary_engine::{Model, ScoreConfig, ScoreError, ScoreRequest, score};
 use clap::Args;
 
 use super::{OrderedWriter, ScoreArgs, Scored, read_pairs};
 use crate::cli::GlobalArgs;
+use crate::commands::sample::embedded::load_model;
 use crate::output;
 
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Embedded engine (--model FILE, no --endpoint)")]
 pub struct EmbeddedScoreArgs {
-    /// CPU threads [default: one per core].
+    /// CPU threads [default: $BOUNDARY_THREADS, or one per core].
     #[arg(long, default_value_t = 0, hide_default_value = true)]
     pub threads: usize,
 }
@@ -26,14 +27,7 @@ pub struct EmbeddedScoreArgs {
 pub fn run(args: ScoreArgs, global: &GlobalArgs) -> anyhow::Result<()> {
     let mut pairs = read_pairs(&args.input)?;
     let model_path = Path::new(&args.model);
-    let model = Model::load(
-        model_path,
-        &ModelOptions {
-            threads: args.embedded.threads,
-            ..ModelOptions::default()
-        },
-    )
-    .with_context(|| format!("cannot load the model {}", model_path.display()))?;
+    let model = load_model(model_path, args.embedded.threads)?;
 
     // Lines that cannot be tokenized get an `error` field; the others are scored.
     let mut requests = Vec::new();
