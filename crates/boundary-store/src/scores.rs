@@ -109,7 +109,12 @@ impl Store {
     }
 
     /// The response of a completed sample; `None` when the sample is missing or failed.
-    pub fn response(&self, run_id: i64, problem: &str, sample_index: u32) -> Result<Option<String>> {
+    pub fn response(
+        &self,
+        run_id: i64,
+        problem: &str,
+        sample_index: u32,
+    ) -> Result<Option<String>> {
         self.conn
             .prepare_cached(
                 "SELECT s.response FROM samples s JOIN problems p ON p.id = s.problem_id
@@ -172,7 +177,13 @@ mod tests {
         let mut w = store.writer().unwrap();
         for i in 0..5 {
             let s = if i == 1 {
-                sample("b", i, SampleOutcome::Failed { error: "503".into() })
+                sample(
+                    "b",
+                    i,
+                    SampleOutcome::Failed {
+                        error: "503".into(),
+                    },
+                )
             } else {
                 ok("b", i)
             };
@@ -190,9 +201,18 @@ mod tests {
     fn unscored_counts_the_first_completed_samples_and_skips_scored_ones() {
         let (_dir, mut store, run) = store();
         // The first three completed samples of `b` are 0, 2 and 3 (1 failed).
-        assert_eq!(store.unscored(run, "b", "base", Some(3)).unwrap(), [0, 2, 3]);
-        assert_eq!(store.unscored(run, "b", "base", None).unwrap(), [0, 2, 3, 4]);
-        assert_eq!(store.unscored(run, "b", "base", Some(0)).unwrap(), [0u32; 0]);
+        assert_eq!(
+            store.unscored(run, "b", "base", Some(3)).unwrap(),
+            [0, 2, 3]
+        );
+        assert_eq!(
+            store.unscored(run, "b", "base", None).unwrap(),
+            [0, 2, 3, 4]
+        );
+        assert_eq!(
+            store.unscored(run, "b", "base", Some(0)).unwrap(),
+            [0u32; 0]
+        );
         assert_eq!(
             store.unscored(run, "unknown", "base", None).unwrap(),
             [0u32; 0]

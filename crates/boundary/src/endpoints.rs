@@ -29,14 +29,14 @@ pub struct EndpointArgs {
     pub max_in_flight: usize,
     /// Attempts per request (connection errors, timeouts, 429, 5xx, garbled answers)
     /// before its samples are stored as failed; a re-run asks for them again.
-    #[arg(long, default_value_t = 8, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_RETRIES, value_name = "N")]
     pub retries: u32,
     /// Seconds one request may take, queueing and generation included.
-    #[arg(long, default_value_t = 900.0, value_name = "SECONDS")]
+    #[arg(long, default_value_t = DEFAULT_REQUEST_TIMEOUT, value_name = "SECONDS")]
     pub request_timeout: f64,
     /// Seconds to wait for a server to come back when none works (a server restarting);
     /// then the command stops and the samples stay missing for the next run.
-    #[arg(long, default_value_t = 600.0, value_name = "SECONDS")]
+    #[arg(long, default_value_t = DEFAULT_WAIT_FOR_SERVERS, value_name = "SECONDS")]
     pub wait_for_servers: f64,
     /// Environment variable holding the API key (default: OPENAI_API_KEY, when set).
     /// Keys are never written to the store, logs or messages.
@@ -47,7 +47,24 @@ pub struct EndpointArgs {
     pub api_key_file: Option<PathBuf>,
 }
 
+const DEFAULT_RETRIES: u32 = 8;
+const DEFAULT_REQUEST_TIMEOUT: f64 = 900.0;
+const DEFAULT_WAIT_FOR_SERVERS: f64 = 600.0;
+
 impl EndpointArgs {
+    /// The flags' defaults for these endpoints (what `boundary eval` uses).
+    pub fn with_defaults(endpoints: Vec<String>, api_key_env: Option<String>) -> Self {
+        Self {
+            endpoints,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            retries: DEFAULT_RETRIES,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            wait_for_servers: DEFAULT_WAIT_FOR_SERVERS,
+            api_key_env,
+            api_key_file: None,
+        }
+    }
+
     pub fn given(&self) -> bool {
         !self.endpoints.is_empty()
     }

@@ -1,6 +1,7 @@
 //! `boundary eval`: the experiment file is checked before anything is sampled, with
 //! errors pointing at its lines; the dry run prints the plan; the prepare stage records
-//! runs and prompts idempotently.
+//! runs and prompts idempotently; samples come from the embedded engine (SmolLM2) or an
+//! OpenAI-compatible server and are graded and reported, and a re-run resumes.
 
 mod common;
 
@@ -118,16 +119,14 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
 }
 
 #[test]
-fn prepare_records_runs_and_prompts_then_stops_before_sampling() {
+fn prepare_records_runs_and_prompts_before_sampling() {
     let t = TestDir::new();
     t.write("exp.toml", &experiment(&t, ""));
+    // The first model's file is no GGUF: sampling fails, naming it, after the runs and
+    // prompts of both models were recorded.
     let err = t.fails(&["eval", "exp.toml", "--quiet"]);
-    assert!(err.contains("cannot sample yet"), "{err}");
-    assert!(err.contains("nothing is sampled yet"), "{err}");
-    assert!(
-        err.contains("base on gsm8k: 12 samples (embedded backend)"),
-        "{err}"
-    );
+    assert!(err.contains("cannot load the model"), "{err}");
+    assert!(err.contains("model.gguf"), "{err}");
     let runs: serde_json::Value =
         serde_json::from_str(&t.ok(&["runs", "--store", "run.db", "--json"])).unwrap();
     assert_eq!(runs["runs"].as_array().unwrap().len(), 4);
@@ -246,9 +245,10 @@ n = 2
 limit = 2
 "#,
     );
-    // Nothing sampled and no backend: a clear error, the runs and prompts recorded.
+    // Nothing sampled and the server is down: a clear error naming it, the runs and
+    // prompts recorded.
     let err = t.fails(&["eval", "exp.toml", "--quiet"]);
-    assert!(err.contains("nothing is sampled yet"), "{err}");
+    assert!(err.contains("http://127.0.0.1:9/v1"), "{err}");
 
     // GSM8K: problem p has p + 1 correct samples of 4.
     let gsm8k = Benchmark::Gsm8k.load(&LoadOptions::vendored()).unwrap();
@@ -431,4 +431,147 @@ n = 2
     let runs: serde_json::Value =
         serde_json::from_str(&t.ok(&["runs", "--store", "run.db", "--json"])).unwrap();
     assert_eq!(runs["runs"].as_array().unwrap().len(), 1, "{runs}");
+}
+
+/// Every sample of a store as (model, benchmark, problem, index, response), sorted.
+fn stored_samples(t: &TestDir) -> Vec<(String, String, String, u64, String)> {
+    let exported = t.ok(&["export", "--store", "run.db", "--format", "jsonl"]);
+    let mut rows: Vec<_> = exported
+        .lines()
+        .map(|l| {
+            let row: serde_json::Value = serde_json::from_str(l).unwrap();
+            assert_eq!(row["status"], "ok", "{row}");
+            assert!(row["verdict"].is_string(), "graded: {row}");
+            let text = |field: &str| row[field].as_str().unwrap().to_owned();
+            (
+                text("model"),
+                text("benchmark"),
+                text("problem_id"),
+                row["sample_index"].as_u64().unwrap(),
+                text("response"),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn samples_with_the_embedded_engine_then_grades_reports_and_tops_up() {
+    let t = TestDir::new();
+    let experiment = |n: u32| {
+        format!(
+            r#"store = "run.db"
+out = "report"
+
+[sampling]
+max_tokens = 24
+
+[analysis]
+bootstrap = 50
+
+[[model]]
+name = "smollm2"
+path = "{model}"
+prompt = "chat"
+
+[[benchmark]]
+name = "gsm8k"
+n = {n}
+limit = 2
+"#,
+            model = common::smollm2().display()
+        )
+    };
+    t.write("exp.toml", &experiment(2));
+    t.ok(&["eval", "exp.toml", "--quiet"]);
+    let first = stored_samples(&t);
+    assert_eq!(first.len(), 4, "2 problems × 2 samples: {first:?}");
+    assert!(first.iter().all(|s| !s.4.is_empty()), "{first:?}");
+    let report = std::fs::read_to_string(t.path("report/report.md")).unwrap();
+    assert!(report.contains("smollm2"), "{report}");
+
+    // Running again makes nothing; a larger n tops the run up, keeping what it had.
+    t.ok(&["eval", "exp.toml", "--quiet"]);
+    assert_eq!(stored_samples(&t), first);
+    t.write("exp.toml", &experiment(3));
+    t.ok(&["eval", "exp.toml", "--quiet"]);
+    let topped_up = stored_samples(&t);
+    assert_eq!(topped_up.len(), 6, "{topped_up:?}");
+    for sample in &first {
+        assert!(topped_up.contains(sample), "kept: {sample:?}");
+    }
+}
+
+#[test]
+fn samples_through_an_openai_server_then_grades_and_reports() {
+    use std::sync::atomic::Ordering;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime
+        .block_on(boundary_testserver::InstantServer::start(
+            "127.0.0.1:0".parse().unwrap(),
+            boundary_testserver::InstantConfig::default(),
+        ))
+        .unwrap();
+    let t = TestDir::new();
+    t.write(
+        "exp.toml",
+        &format!(
+            r#"store = "run.db"
+out = "report"
+
+[sampling]
+max_tokens = 64
+
+[analysis]
+bootstrap = 50
+
+[[model]]
+name = "low"
+endpoint = "{url}"
+served_model = "test-model"
+sampling = {{ temperature = 0.3 }}
+
+[[model]]
+name = "high"
+endpoint = "{url}"
+served_model = "test-model"
+sampling = {{ temperature = 1.0 }}
+
+[[benchmark]]
+name = "gsm8k"
+n = 4
+limit = 3
+
+[[benchmark]]
+name = "math500"
+n = 2
+limit = 2
+"#,
+            url = server.base_url()
+        ),
+    );
+    t.ok(&["eval", "exp.toml", "--quiet"]);
+    // 2 models × (3 × 4 + 2 × 2) samples, every one stored and graded.
+    assert_eq!(stored_samples(&t).len(), 32);
+    let exported = t.ok(&["export", "--store", "run.db", "--format", "jsonl"]);
+    assert!(
+        exported.lines().all(|l| l.contains("boxed")),
+        "the paper's template asks for a boxed answer: {exported}"
+    );
+    for file in [
+        "report/report.md",
+        "report/report.html",
+        "report/samples.html",
+    ] {
+        assert!(t.path(file).is_file(), "{file}");
+    }
+    // Running again asks the server for nothing: every sample is in the store.
+    let requests = server.stats.generation_requests.load(Ordering::SeqCst);
+    assert!(requests > 0);
+    t.ok(&["eval", "exp.toml", "--quiet"]);
+    assert_eq!(
+        server.stats.generation_requests.load(Ordering::SeqCst),
+        requests
+    );
 }

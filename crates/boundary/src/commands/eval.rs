@@ -6,6 +6,7 @@ mod config;
 mod diagnostic;
 mod grade;
 mod plan;
+mod sample;
 mod score;
 
 use std::path::PathBuf;
@@ -129,26 +130,8 @@ pub fn run(args: EvalArgs, global: &GlobalArgs) -> anyhow::Result<()> {
     // Stage 1: record runs, problems (with gold answers) and the exact prompts.
     let runs = plan::prepare(&experiment, &mut store)?;
 
-    // Stage 2: sample what is missing.
-    let unsampled: Vec<String> = runs
-        .iter()
-        .filter(|r| r.plan.missing() > 0)
-        .map(|r| {
-            format!(
-                "{} on {}: {} samples ({} backend)",
-                r.model,
-                r.benchmark,
-                r.plan.missing(),
-                r.backend_name()
-            )
-        })
-        .collect();
-    if runs.iter().all(|r| r.plan.completed == 0) && !unsampled.is_empty() {
-        bail!(
-            "{}\nnothing is sampled yet, so there is nothing to grade or report",
-            cannot_sample(&unsampled, &experiment)
-        );
-    }
+    // Stage 2: sample what is missing, each sample stored the moment it exists.
+    let sampled = sample::sample(&experiment, &runs, global.quiet)?;
 
     // Stage 3: grade what is ungraded.
     grade::grade(&experiment, &code_tests, &mut store, global)?;
@@ -158,11 +141,18 @@ pub fn run(args: EvalArgs, global: &GlobalArgs) -> anyhow::Result<()> {
 
     // Stage 5: analyse what is graded and write the report.
     report(&experiment, &store, global)?;
-    if !unsampled.is_empty() {
+    if sampled.stopped {
         bail!(
-            "{}\nthe report in {} covers the samples the store has",
-            cannot_sample(&unsampled, &experiment),
+            "sampling stopped before every sample was made; the report in {} covers the \
+             samples the store has. Run the same command again to resume.",
             experiment.out.display()
+        );
+    }
+    if sampled.failed > 0 && !global.quiet {
+        eprintln!(
+            "warning: {} samples failed and are not counted; run the same command again to \
+             retry them",
+            sampled.failed
         );
     }
     Ok(())
@@ -209,17 +199,6 @@ fn report(
         experiment.analysis.confidence,
         &experiment.out,
         global,
-    )
-}
-
-/// Why samples are still missing, and what the user can do.
-fn cannot_sample(unsampled: &[String], experiment: &config::Experiment) -> String {
-    format!(
-        "this build of boundary cannot sample yet: the embedded and OpenAI-compatible \
-         backends are not part of it. Still to sample:\n  {}\nThe runs, problems and prompts \
-         are recorded in {}; samples made elsewhere enter with `boundary import`.",
-        unsampled.join("\n  "),
-        experiment.store.display(),
     )
 }
 

@@ -18,7 +18,7 @@ use crate::cli::GlobalArgs;
 /// with every sample and grade).
 #[derive(Debug, Args)]
 pub struct LabArgs {
-    /// Amount of work: quick (~2 min on 2 cores), default (~15 min), large (more cores or a GPU-class machine).
+    /// Amount of work: quick (about 70 s on 2 cores), default (about 9 min), large (for more cores).
     #[arg(long, default_value = "default", value_name = "PROFILE")]
     pub profile: String,
     /// A TOML file overriding any of the profile's settings (see examples/lab.toml).

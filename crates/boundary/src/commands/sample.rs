@@ -21,8 +21,8 @@
 //!    and prints the summary every backend shares.
 
 #[cfg(feature = "embedded")]
-mod embedded;
-mod openai;
+pub mod embedded;
+pub mod openai;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};

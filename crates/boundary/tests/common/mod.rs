@@ -86,14 +86,29 @@ pub fn two_model_samples(problems: u32, n: u32) -> String {
     lines
 }
 
-/// The Python of `$BOUNDARY_CACHE/venv-NAME`, made by `scripts/setup/NAME.sh`.
-pub fn venv_python(name: &str) -> PathBuf {
-    let cache = std::env::var_os("BOUNDARY_CACHE")
+/// Where the setup scripts cache what they install: `$BOUNDARY_CACHE` or ~/.cache/boundary.
+fn cache_dir() -> PathBuf {
+    std::env::var_os("BOUNDARY_CACHE")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/boundary")
-        });
-    let python = cache.join(format!("venv-{name}/bin/python"));
+        })
+}
+
+/// The real test model, SmolLM2-135M-Instruct (GGUF), fetched by `scripts/setup/model.sh`.
+pub fn smollm2() -> PathBuf {
+    let path = cache_dir().join("models/SmolLM2-135M-Instruct.Q4_1.gguf");
+    assert!(
+        path.is_file(),
+        "{} is missing: run scripts/setup/model.sh (scripts/test does it for you)",
+        path.display()
+    );
+    path
+}
+
+/// The Python of `$BOUNDARY_CACHE/venv-NAME`, made by `scripts/setup/NAME.sh`.
+pub fn venv_python(name: &str) -> PathBuf {
+    let python = cache_dir().join(format!("venv-{name}/bin/python"));
     assert!(
         python.exists(),
         "{} is missing: run scripts/setup/{name}.sh (scripts/test does it for you)",

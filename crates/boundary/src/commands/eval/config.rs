@@ -908,9 +908,13 @@ impl Checker {
                 raw.scorer.span(),
                 format!(
                     "the scorer `{}` runs on servers, which score one text through their \
-                     completions endpoint, and {} sampled with chat prompts",
+                     completions endpoint, but the responses of {} are sampled with chat \
+                     prompts",
                     spec.scorer,
-                    chat.join(", ")
+                    chat.iter()
+                        .map(|m| format!("`{m}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )
             .help = Some(

@@ -63,6 +63,8 @@ pub struct PreparedRun {
     pub model: String,
     pub benchmark: String,
     pub backend: Backend,
+    /// The settings its samples are made with (the model's, plus the template's stops).
+    pub params: SamplingParams,
     pub plan: boundary_sample::Plan,
 }
 
@@ -334,6 +336,7 @@ pub fn prepare(experiment: &Experiment, store: &mut Store) -> anyhow::Result<Vec
                 model: m.name.clone(),
                 benchmark: b.name.clone(),
                 backend: m.backend.clone(),
+                params: effective_sampling(experiment, m, b),
                 plan,
             });
         }

@@ -11,13 +11,15 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, bail};
-use boundary_openai::RunEnd;
+use boundary_openai::{ConnectOptions, RunEnd};
 use boundary_sample::PromptInput;
 use boundary_store::{NewScore, Store};
 
 use super::config::{Backend, Experiment, ModelSpec, PerplexitySpec};
 use crate::cli::GlobalArgs;
+use crate::commands::score::openai::ServerScorer;
 use crate::commands::score::{ScorePair, Scored, Scorer};
+use crate::endpoints::EndpointArgs;
 use crate::output;
 
 /// Responses scored and written together: what a kill can lose.
@@ -49,7 +51,11 @@ impl Unscored {
 
 /// Scores what the `[perplexity]` selection still lacks; nothing when the experiment has
 /// no `[perplexity]` table or everything is scored (the scorer is then never loaded).
-pub fn score(experiment: &Experiment, store: &mut Store, global: &GlobalArgs) -> anyhow::Result<()> {
+pub fn score(
+    experiment: &Experiment,
+    store: &mut Store,
+    global: &GlobalArgs,
+) -> anyhow::Result<()> {
     let Some(spec) = &experiment.perplexity else {
         return Ok(());
     };
@@ -137,9 +143,10 @@ fn plan(
             }
         }
         problems.truncate(spec.problems.unwrap_or(usize::MAX));
-        let runs = store.runs()?.into_iter().filter(|r| {
-            r.benchmark == benchmark.name && spec.responses_of.contains(&r.model)
-        });
+        let runs = store
+            .runs()?
+            .into_iter()
+            .filter(|r| r.benchmark == benchmark.name && spec.responses_of.contains(&r.model));
         for run in runs {
             for &problem in &problems {
                 let indices = store.unscored(run.id, problem, &spec.scorer, spec.samples)?;
@@ -249,36 +256,19 @@ fn scorer(model: &ModelSpec, global: &GlobalArgs) -> anyhow::Result<Box<dyn Scor
             served_model,
             api_key_env,
         } => {
-            let key = match api_key_env {
-                Some(var) => Some(boundary_openai::ApiKey::from_env(var)?.with_context(|| {
-                    format!(
-                        "model `{}`: api_key_env names {var}, which is not set; export it",
-                        model.name
-                    )
-                })?),
-                None => boundary_openai::ApiKey::from_env("OPENAI_API_KEY")?,
-            }
-            .map(std::sync::Arc::new);
-            let configs = endpoints
-                .iter()
-                .map(|url| {
-                    boundary_openai::EndpointConfig::parse(
-                        url,
-                        boundary_openai::DEFAULT_MAX_IN_FLIGHT,
-                    )
-                    .map(|e| e.with_api_key(key.clone()))
-                    .with_context(|| format!("model `{}`", model.name))
-                })
-                .collect::<anyhow::Result<_>>()?;
-            let options = boundary_openai::ConnectOptions {
+            let flags = EndpointArgs::with_defaults(endpoints.clone(), api_key_env.clone());
+            let options = ConnectOptions {
+                // As the sample stage: the model's name when the servers' is not given.
                 model: served_model.clone().unwrap_or_else(|| model.name.clone()),
                 chunk_size: 1,
-                retry: boundary_openai::RetryPolicy::default(),
-                health: boundary_openai::HealthPolicy::default(),
+                retry: flags.retry_policy()?,
+                health: flags.health_policy()?,
             };
-            Ok(Box::new(
-                crate::commands::score::openai::ServerScorer::new(configs, options, global.quiet)?,
-            ))
+            Ok(Box::new(ServerScorer::new(
+                flags.configs()?,
+                options,
+                global.quiet,
+            )?))
         }
     }
 }

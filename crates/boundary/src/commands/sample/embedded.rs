@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use boundary_engine::{GenerationConfig, Model, ModelOptions, RunProgress, run_plan};
-use boundary_sample::{StoreSink, plan};
+use boundary_sample::{Plan, SamplingParams, SinkSummary, StoreSink, plan};
 use boundary_store::{RunSpec, Store};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -20,18 +20,32 @@ use super::{
 };
 use crate::cli::GlobalArgs;
 
+/// The engine's settings; `boundary eval` uses the defaults.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Embedded engine (--model FILE, no --endpoint)")]
 pub struct EmbeddedSampleArgs {
-    /// CPU threads [default: one per core].
+    /// CPU threads [default: $BOUNDARY_THREADS, or one per core].
     #[arg(long, default_value_t = 0, hide_default_value = true)]
     pub threads: usize,
     /// Most samples decoding together (fewer when the KV cache limit is reached).
-    #[arg(long, default_value_t = 64, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_BATCH, value_name = "N")]
     pub batch: usize,
     /// KV-cache memory limit in MiB.
-    #[arg(long, default_value_t = 4096, value_name = "MIB")]
+    #[arg(long, default_value_t = DEFAULT_KV_CACHE_MIB, value_name = "MIB")]
     pub kv_cache_mib: u64,
+}
+
+const DEFAULT_BATCH: usize = 64;
+const DEFAULT_KV_CACHE_MIB: u64 = 4096;
+
+impl Default for EmbeddedSampleArgs {
+    fn default() -> Self {
+        Self {
+            threads: 0,
+            batch: DEFAULT_BATCH,
+            kv_cache_mib: DEFAULT_KV_CACHE_MIB,
+        }
+    }
 }
 
 /// How sample i of a problem gets its seed: `boundary_sample::sample_seed(seed, problem, i)`.
@@ -42,9 +56,6 @@ pub fn run(args: SampleArgs, global: &GlobalArgs) -> anyhow::Result<()> {
     let prompts = read_prompt_file(&args.prompts)?;
     let params = args.params(Map::new());
     boundary_engine::SamplingParams::from_shared(&params).context("invalid sampling settings")?;
-    if args.embedded.batch == 0 {
-        bail!("--batch must be at least 1");
-    }
     let model_path = Path::new(&args.model);
     let mut spec = args.run_spec("embedded", &params, &prompts, Some(SEED_POLICY));
     identify_model(&mut spec, model_path)?;
@@ -68,39 +79,66 @@ pub fn run(args: SampleArgs, global: &GlobalArgs) -> anyhow::Result<()> {
         );
     }
     let plan = plan(&mut store, &spec, &prompts, args.n, args.shard)?;
-    let model = Model::load(
-        model_path,
+    let model = load_model(model_path, args.embedded.threads)?;
+    let (written, outcome) = sample_plan(&model, store, &plan, &params, &args.embedded, quiet)?;
+    finish(&args, global, spec, &selected, written, outcome, started)
+}
+
+/// Loads a GGUF file or safetensors directory for the engine, with `threads` kernel
+/// threads; 0 means `$BOUNDARY_THREADS` when set (a machine shared with other work runs
+/// llama.cpp faster on fewer threads), else one per core.
+pub fn load_model(path: &Path, threads: usize) -> anyhow::Result<Model> {
+    let threads = match threads {
+        0 => match std::env::var("BOUNDARY_THREADS") {
+            Ok(text) => text
+                .trim()
+                .parse()
+                .with_context(|| format!("BOUNDARY_THREADS={text:?} is not a number of threads"))?,
+            Err(_) => 0,
+        },
+        given => given,
+    };
+    Model::load(
+        path,
         &ModelOptions {
-            threads: args.embedded.threads,
+            threads,
             ..ModelOptions::default()
         },
     )
-    .with_context(|| format!("cannot load the model {}", model_path.display()))?;
+    .with_context(|| format!("cannot load the model {}", path.display()))
+}
+
+/// Makes the plan's missing samples with `model`, each written to `store` the moment it
+/// finishes; returns what was written (every sample committed) and what the engine counted.
+pub fn sample_plan(
+    model: &Model,
+    store: Store,
+    plan: &Plan,
+    params: &SamplingParams,
+    engine: &EmbeddedSampleArgs,
+    quiet: bool,
+) -> anyhow::Result<(SinkSummary, BackendOutcome)> {
+    if engine.batch == 0 {
+        bail!("--batch must be at least 1");
+    }
     let sink = StoreSink::spawn(store, plan.run.id);
     let handle = sink.handle();
     let bar = progress_bar(quiet, plan.missing());
     let config = GenerationConfig {
-        max_sequences: args.embedded.batch,
-        kv_budget_bytes: args.embedded.kv_cache_mib << 20,
+        max_sequences: engine.batch,
+        kv_budget_bytes: engine.kv_cache_mib << 20,
     };
-    let made = run_plan(
-        &model,
-        &plan,
-        &params,
-        &config,
-        &handle,
-        |p: &RunProgress| {
-            bar.set_position(p.samples_done);
-            let rate = p.generated_tokens as f64 / p.elapsed.as_secs_f64().max(1e-9);
-            bar.set_message(format!(
-                "problems {}/{}, {rate:.0} tokens/s",
-                p.problems_done, p.problems_total
-            ));
-        },
-    );
+    let made = run_plan(model, plan, params, &config, &handle, |p: &RunProgress| {
+        bar.set_position(p.samples_done);
+        let rate = p.generated_tokens as f64 / p.elapsed.as_secs_f64().max(1e-9);
+        bar.set_message(format!(
+            "problems {}/{}, {rate:.0} tokens/s",
+            p.problems_done, p.problems_total
+        ));
+    });
     drop(handle);
     bar.finish_and_clear();
-    // Every sample handed to the sink is committed before the summary reads the store.
+    // Every sample handed to the sink is committed before anyone reads the store back.
     let written = sink.finish().context("the store writer failed")?;
     let made = made?;
     let outcome = BackendOutcome {
@@ -108,7 +146,7 @@ pub fn run(args: SampleArgs, global: &GlobalArgs) -> anyhow::Result<()> {
         errors: made.errors,
         ..BackendOutcome::nothing()
     };
-    finish(&args, global, spec, &selected, written, outcome, started)
+    Ok((written, outcome))
 }
 
 /// Names the run after the model file and identifies the model by file name and size, not

@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use boundary_openai::{
-    ConnectOptions, HealthPolicy, Problem, Progress, RunEnd, SampleOutcome, SampleRecord,
-    SamplerConfig, SeedPolicy, check_context, connect, sample,
+    ConnectOptions, EndpointPool, HealthPolicy, Problem, Progress, RunEnd, SampleOutcome,
+    SampleRecord, SamplerConfig, SeedPolicy, check_context, connect, sample,
 };
-use boundary_sample::{PromptRecord, SamplingParams, StoreSink, plan};
-use boundary_store::{NewSample, RunSpec, Store};
+use boundary_sample::{Plan, PromptInput, SamplingParams, StoreSink, plan};
+use boundary_store::{NewSample, Store};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Map, Value};
@@ -87,15 +87,41 @@ pub fn run(args: SampleArgs, global: &GlobalArgs) -> anyhow::Result<()> {
         drop(store);
         (Ok(BackendOutcome::nothing()), None)
     } else {
-        let session = Session {
-            args: &args,
+        let job = ServerJob {
+            served_model: args.model.clone(),
             params,
             seeds,
+            chunk_size: args.openai.chunk_size,
+            context_length: args.openai.context_length,
+            skip_unfit: args.openai.skip_unfit,
             retry,
             health,
             quiet,
         };
-        runtime()?.block_on(session.run(endpoints, store, &spec, &prompts))?
+        runtime()?.block_on(async {
+            let probe_prompt = prompts
+                .iter()
+                .find(|p| args.shard.is_none_or(|s| s.contains(&p.id)))
+                .map(|p| &p.input)
+                .context("the shard holds no problems")?;
+            // A misconfigured endpoint fails here, before the store is touched.
+            let pool = job.connect(endpoints, probe_prompt).await?;
+            let mut store = store;
+            let plan = plan(&mut store, &spec, &prompts, args.n, args.shard)?;
+            if !quiet {
+                eprintln!(
+                    "run {} ({} on {}): {} problems x {}; {} samples in the store, {} to make",
+                    plan.run.id,
+                    spec.model,
+                    spec.benchmark,
+                    plan.problems,
+                    args.n,
+                    plan.completed,
+                    plan.missing()
+                );
+            }
+            job.sample_plan(&pool, store, plan).await
+        })?
     };
     // Every sample handed to the sink is committed before the summary reads the store.
     let written = match sink {
@@ -119,37 +145,34 @@ fn parse_extra_body(text: Option<&str>) -> anyhow::Result<Map<String, Value>> {
     }
 }
 
-struct Session<'a> {
-    args: &'a SampleArgs,
-    params: SamplingParams,
-    seeds: SeedPolicy,
-    retry: boundary_openai::RetryPolicy,
-    health: HealthPolicy,
-    quiet: bool,
+/// What sampling through servers needs besides the endpoints and the plan: `boundary
+/// sample` fills it from its flags, `boundary eval` from the experiment.
+pub struct ServerJob {
+    /// The model's name on the servers.
+    pub served_model: String,
+    pub params: SamplingParams,
+    pub seeds: SeedPolicy,
+    pub chunk_size: u32,
+    /// The context to check prompts against when the servers report none.
+    pub context_length: Option<u64>,
+    /// Leave out problems that do not fit the context instead of refusing to start.
+    pub skip_unfit: bool,
+    pub retry: boundary_openai::RetryPolicy,
+    pub health: HealthPolicy,
+    pub quiet: bool,
 }
 
-impl Session<'_> {
-    /// Connects (a misconfigured endpoint fails here, before the store is touched), records
-    /// the run and computes what is missing, checks the context, samples. Returns the
-    /// outcome and the sink, which the caller finishes outside the runtime whatever
-    /// happened.
-    async fn run(
-        self,
+impl ServerJob {
+    /// Probes every endpoint with `probe_prompt` and this job's settings (what each server
+    /// does is printed unless quiet) and opens a pool of them.
+    pub async fn connect(
+        &self,
         endpoints: Vec<boundary_openai::EndpointConfig>,
-        mut store: Store,
-        spec: &RunSpec,
-        prompts: &[PromptRecord],
-    ) -> anyhow::Result<(anyhow::Result<BackendOutcome>, Option<StoreSink>)> {
-        let args = self.args;
-        let progress = Arc::new(Progress::default());
-        let probe_prompt = prompts
-            .iter()
-            .find(|p| args.shard.is_none_or(|s| s.contains(&p.id)))
-            .map(|p| &p.input)
-            .context("the shard holds no problems")?;
+        probe_prompt: &PromptInput,
+    ) -> anyhow::Result<EndpointPool> {
         let options = ConnectOptions {
-            model: args.model.clone(),
-            chunk_size: args.openai.chunk_size,
+            model: self.served_model.clone(),
+            chunk_size: self.chunk_size,
             retry: self.retry.clone(),
             health: self.health.clone(),
         };
@@ -159,19 +182,19 @@ impl Session<'_> {
                 eprintln!("{report}");
             }
         }
-        let plan = plan(&mut store, spec, prompts, args.n, args.shard)?;
-        if !self.quiet {
-            eprintln!(
-                "run {} ({} on {}): {} problems x {}; {} samples in the store, {} to make",
-                plan.run.id,
-                spec.model,
-                spec.benchmark,
-                plan.problems,
-                args.n,
-                plan.completed,
-                plan.missing()
-            );
-        }
+        Ok(pool)
+    }
+
+    /// Checks the context, then requests the plan's missing samples and hands each to a
+    /// store sink as it arrives. Returns the outcome and the sink, which the caller
+    /// finishes outside the runtime whatever happened.
+    pub async fn sample_plan(
+        self,
+        pool: &EndpointPool,
+        store: Store,
+        plan: Plan,
+    ) -> anyhow::Result<(anyhow::Result<BackendOutcome>, Option<StoreSink>)> {
+        let progress = Arc::new(Progress::default());
         let run_id = plan.run.id;
         let mut items = plan.items;
         if items.is_empty() {
@@ -185,7 +208,7 @@ impl Session<'_> {
             .filter_map(|e| e.capabilities.context_length.as_ref().map(|c| c.tokens))
             .min();
         let mut skipped_unfit = Vec::new();
-        match args.openai.context_length.or(reported) {
+        match self.context_length.or(reported) {
             Some(limit) => {
                 let problems: Vec<Arc<Problem>> = items
                     .iter()
@@ -198,8 +221,8 @@ impl Session<'_> {
                     .collect();
                 let spinner = output::counter(self.quiet, "prompts counted");
                 let report = check_context(
-                    &pool,
-                    &args.model,
+                    pool,
+                    &self.served_model,
                     &self.params,
                     &problems,
                     limit,
@@ -218,7 +241,7 @@ impl Session<'_> {
                     ));
                 };
                 if !report.unfit.is_empty() {
-                    if !args.openai.skip_unfit {
+                    if !self.skip_unfit {
                         let listed: Vec<String> = report
                             .unfit
                             .iter()
@@ -272,14 +295,14 @@ impl Session<'_> {
         let bar = progress_bar(total, self.quiet);
         let ticker = tokio::spawn(tick(bar.clone(), progress.clone()));
         let config = SamplerConfig {
-            model: args.model.clone(),
+            model: self.served_model,
             params: self.params,
             logprobs: None,
-            chunk_size: args.openai.chunk_size,
+            chunk_size: self.chunk_size,
             seeds: self.seeds,
             retry: self.retry,
         };
-        let ended = sample(&pool, config, items, sender, progress.clone(), stop).await;
+        let ended = sample(pool, config, items, sender, progress.clone(), stop).await;
         ticker.abort();
         bar.finish_and_clear();
         let errors = forward.await.unwrap_or_default();

@@ -9,21 +9,20 @@
 
 use std::path::Path;
 
-use anyhow::Context;
 use boundary_engine::{
-    Model, ModelOptions, RenderOptions, ScoreConfig, ScoreError, ScoreRequest, prompt_tokens,
-    score,
+    Model, RenderOptions, ScoreConfig, ScoreError, ScoreRequest, prompt_tokens, score,
 };
 use boundary_openai::RunEnd;
 use boundary_sample::PromptInput;
 use clap::Args;
 
 use super::{ScorePair, Scored, Scorer};
+use crate::commands::sample::embedded::load_model;
 
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Embedded engine (--model FILE, no --endpoint)")]
 pub struct EmbeddedScoreArgs {
-    /// CPU threads [default: one per core].
+    /// CPU threads [default: $BOUNDARY_THREADS, or one per core].
     #[arg(long, default_value_t = 0, hide_default_value = true)]
     pub threads: usize,
 }
@@ -34,17 +33,12 @@ pub struct EmbeddedScorer {
 }
 
 impl EmbeddedScorer {
-    /// Loads the model with `threads` CPU threads (0: one per core).
+    /// Loads the model with `threads` CPU threads (0: `$BOUNDARY_THREADS`, or one per
+    /// core).
     pub fn load(path: &Path, threads: usize) -> anyhow::Result<Self> {
-        let model = Model::load(
-            path,
-            &ModelOptions {
-                threads,
-                ..ModelOptions::default()
-            },
-        )
-        .with_context(|| format!("cannot load the model {}", path.display()))?;
-        Ok(Self { model })
+        Ok(Self {
+            model: load_model(path, threads)?,
+        })
     }
 
     /// The tokens of one pair, or why it cannot be scored.
@@ -52,9 +46,11 @@ impl EmbeddedScorer {
         if let PromptInput::Chat(messages) = &pair.prompt
             && messages.iter().any(|m| !m.content.is_string())
         {
-            return Err("the chat prompt has content parts (images): the scorer reads text \
+            return Err(
+                "the chat prompt has content parts (images): the scorer reads text \
                         only"
-                .into());
+                    .into(),
+            );
         }
         let prompt = prompt_tokens(&self.model, &pair.prompt, &RenderOptions::default())
             .map_err(|e| e.to_string())?;
