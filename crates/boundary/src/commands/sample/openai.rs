@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use boundary_openai::{
-    ConnectOptions, EndpointPool, HealthPolicy, Problem, Progress, RunEnd, SampleOutcome,
-    SampleRecord, SamplerConfig, SeedPolicy, check_context, connect, sample,
+    ConnectOptions, ContextReport, EndpointPool, HealthPolicy, Problem, Progress, RunEnd,
+    SampleOutcome, SampleRecord, SamplerConfig, SeedPolicy, check_context, connect, sample,
 };
 use boundary_sample::{Plan, PromptInput, SamplingParams, StoreSink, plan};
 use boundary_store::{NewSample, Store};
@@ -242,26 +242,7 @@ impl ServerJob {
                 };
                 if !report.unfit.is_empty() {
                     if !self.skip_unfit {
-                        let listed: Vec<String> = report
-                            .unfit
-                            .iter()
-                            .take(UNFIT_LISTED)
-                            .map(|u| format!("  {u}"))
-                            .collect();
-                        let more = report.unfit.len().saturating_sub(UNFIT_LISTED);
-                        bail!(
-                            "{} of {} problems do not fit the context of {limit} tokens:\n{}{}\n\
-                             Lower --max-tokens, serve the model with a longer context, or pass \
-                             --skip-unfit to leave these problems out.",
-                            report.unfit.len(),
-                            report.checked,
-                            listed.join("\n"),
-                            if more > 0 {
-                                format!("\n  ... and {more} more")
-                            } else {
-                                String::new()
-                            }
-                        );
+                        bail!("{}", unfit_message(&report, limit));
                     }
                     let unfit: HashSet<&str> =
                         report.unfit.iter().map(|u| u.problem_id.as_str()).collect();
@@ -321,6 +302,42 @@ impl ServerJob {
     }
 }
 
+/// Why sampling cannot start: the problems that do not fit the context, and those whose
+/// prompt the server would not count (a prompt longer than the context on its own, or a
+/// server error: the server's answer is shown), at most [`UNFIT_LISTED`] of them.
+fn unfit_message(report: &ContextReport, limit: u64) -> String {
+    let too_long = report
+        .unfit
+        .iter()
+        .filter(|u| u.prompt_tokens.is_some())
+        .count();
+    let uncounted = report.unfit.len() - too_long;
+    let mut causes = Vec::new();
+    if too_long > 0 {
+        causes.push(format!(
+            "{too_long} cannot fit in the context of {limit} tokens"
+        ));
+    }
+    if uncounted > 0 {
+        causes.push(format!(
+            "the server would not count the prompts of {uncounted}"
+        ));
+    }
+    let mut text = format!("of {} problems, {}:", report.checked, causes.join(", and "));
+    for unfit in report.unfit.iter().take(UNFIT_LISTED) {
+        text.push_str(&format!("\n  {unfit}"));
+    }
+    let more = report.unfit.len().saturating_sub(UNFIT_LISTED);
+    if more > 0 {
+        text.push_str(&format!("\n  ... and {more} more"));
+    }
+    text.push_str(
+        "\nLower --max-tokens, serve the model with a longer context, check the server's log \
+         for errors, or pass --skip-unfit to leave these problems out.",
+    );
+    text
+}
+
 /// A record of the sampler as the store keeps it.
 fn stored_sample(record: SampleRecord) -> NewSample {
     let (outcome, finish_reason, completion_tokens) = match record.outcome {
@@ -367,5 +384,57 @@ async fn tick(bar: ProgressBar, progress: Arc<Progress>) {
             s.samples_failed
         ));
         tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use boundary_openai::Unfit;
+
+    fn unfit(problem: &str, prompt_tokens: Option<u64>, detail: &str) -> Unfit {
+        Unfit {
+            problem_id: problem.into(),
+            prompt_tokens,
+            detail: detail.into(),
+        }
+    }
+
+    #[test]
+    fn prompts_the_server_would_not_count_are_not_called_too_long() {
+        let report = ContextReport {
+            checked: 5,
+            unfit: vec![
+                unfit(
+                    "a",
+                    Some(4000),
+                    "prompt 4000 tokens + max_tokens 512 = 4512 > context 4096",
+                ),
+                unfit("b", None, "the server would not count the prompt: HTTP 500"),
+            ],
+            longest_prompt: 4000,
+        };
+        let message = unfit_message(&report, 4096);
+        assert!(
+            message.starts_with(
+                "of 5 problems, 1 cannot fit in the context of 4096 tokens, and the server would \
+                 not count the prompts of 1:\n  problem `a`: prompt 4000"
+            ),
+            "{message}"
+        );
+        assert!(
+            message.contains("problem `b`: the server would not count"),
+            "{message}"
+        );
+        let only_errors = ContextReport {
+            unfit: vec![report.unfit[1].clone()],
+            ..report
+        };
+        let message = unfit_message(&only_errors, 4096);
+        assert!(
+            message.starts_with("of 5 problems, the server would not count the prompts of 1:"),
+            "{message}"
+        );
+        assert!(!message.contains("cannot fit"), "{message}");
     }
 }
