@@ -112,8 +112,13 @@ fn stored_scores(t: &TestDir, scorer: &str) -> BTreeMap<(String, String, u32), (
     scores
 }
 
+/// `boundary eval --no-sample` on exp.toml; its stderr.
 fn eval(t: &TestDir) -> String {
-    let out = t.run(&["eval", "exp.toml", "--no-sample"]);
+    eval_args(t, &["eval", "exp.toml", "--no-sample"])
+}
+
+fn eval_args(t: &TestDir, args: &[&str]) -> String {
+    let out = t.run(args);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "eval failed:\n{stderr}");
     stderr
@@ -272,6 +277,44 @@ fn eval_scores_stored_samples_and_reports_their_perplexity() {
         table,
         "the same table from the store alone"
     );
+}
+
+#[test]
+fn eval_scores_what_it_has_just_sampled() {
+    let model = common::smollm2();
+    let t = TestDir::new();
+    let one_model = format!(
+        "[sampling]\nmax_tokens = 24\n\n[[model]]\nname = \"small\"\npath = \"{}\"\n\
+         prompt = \"chat\"\n",
+        model.display()
+    );
+    let text = experiment(
+        &one_model,
+        "scorer = \"small\"\nproblems = 2\nsamples = 2\n",
+    );
+    // Two samples of the first two problems: n = 2, limit = 2.
+    t.write(
+        "exp.toml",
+        &text.replace("n = 8\nlimit = 4", "n = 2\nlimit = 2"),
+    );
+    let stderr = eval_args(&t, &["eval", "exp.toml"]);
+    assert!(
+        stderr.contains("sampling small on gsm8k: 4 samples"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("small scores 4 responses"), "{stderr}");
+    let scores = stored_scores(&t, "small");
+    assert_eq!(scores.len(), 4, "{scores:?}");
+    assert!(
+        scores.values().all(|&(sum, n)| n > 0 && sum < 0.0),
+        "{scores:?}"
+    );
+    let report = std::fs::read_to_string(t.path("report/report.md")).unwrap();
+    assert!(report.contains("## Perplexity"), "{report}");
+    // Everything is sampled and scored: a second eval makes and scores nothing.
+    let stderr = eval_args(&t, &["eval", "exp.toml"]);
+    assert!(!stderr.contains("responses scored by"), "{stderr}");
+    assert_eq!(stored_scores(&t, "small"), scores);
 }
 
 #[test]
