@@ -37,9 +37,9 @@ struct ProblemWork {
 
 /// Why responses were left unscored: each reason with how many, and the first one's place.
 #[derive(Default)]
-struct Unscored(BTreeMap<String, (u64, String)>);
+struct Unscorable(BTreeMap<String, (u64, String)>);
 
-impl Unscored {
+impl Unscorable {
     fn add(&mut self, reason: String, count: u64, place: impl FnOnce() -> String) {
         self.0.entry(reason).or_insert_with(|| (0, place())).0 += count;
     }
@@ -64,8 +64,8 @@ pub fn score(
         .iter()
         .find(|m| m.name == spec.scorer)
         .with_context(|| format!("the scorer `{}` is not one of the models", spec.scorer))?;
-    let mut unscored = Unscored::default();
-    let work = plan(experiment, spec, store, &mut unscored)?;
+    let mut unscorable = Unscorable::default();
+    let work = plan(experiment, spec, store, &mut unscorable)?;
     let total: u64 = work.iter().map(|w| w.indices.len() as u64).sum();
     let mut scored = 0u64;
     if total > 0 {
@@ -88,7 +88,7 @@ pub fn score(
                 &spec.scorer,
                 scorer.as_mut(),
                 store,
-                &mut unscored,
+                &mut unscorable,
                 &mut scored,
                 &bar,
             )?;
@@ -107,14 +107,14 @@ pub fn score(
         if total > 0 {
             eprintln!("perplexity: {scored} responses scored by {}", spec.scorer);
         }
-        if unscored.total() > 0 {
+        if unscorable.total() > 0 {
             eprintln!(
                 "warning: {} responses could not be scored by {} (they are left out of the \
                  perplexity analysis, and tried again next time):",
-                unscored.total(),
+                unscorable.total(),
                 spec.scorer
             );
-            for (reason, (count, first)) in &unscored.0 {
+            for (reason, (count, first)) in &unscorable.0 {
                 eprintln!("  {count} × {reason} (first: {first})");
             }
         }
@@ -123,12 +123,12 @@ pub fn score(
 }
 
 /// The responses of the selection that have no score from the scorer yet, problem by
-/// problem; problems whose prompt was not stored are counted in `unscored`.
+/// problem; problems whose prompt was not stored are counted in `unscorable`.
 fn plan(
     experiment: &Experiment,
     spec: &PerplexitySpec,
     store: &Store,
-    unscored: &mut Unscored,
+    unscorable: &mut Unscorable,
 ) -> anyhow::Result<Vec<ProblemWork>> {
     let mut work = Vec::new();
     for benchmark in experiment
@@ -154,7 +154,7 @@ fn plan(
                     continue;
                 }
                 let Some(prompt) = store.prompt(run.id, problem)? else {
-                    unscored.add(
+                    unscorable.add(
                         "no prompt is stored for the problem (import samples with a `prompt` \
                          field)"
                             .into(),
@@ -183,7 +183,7 @@ fn score_batch(
     scorer_name: &str,
     scorer: &mut dyn Scorer,
     store: &mut Store,
-    unscored: &mut Unscored,
+    unscorable: &mut Unscorable,
     scored: &mut u64,
     bar: &indicatif::ProgressBar,
 ) -> anyhow::Result<RunEnd> {
@@ -226,7 +226,7 @@ fn score_batch(
                 )?;
                 *scored += 1;
             }
-            Scored::Error(reason) => unscored.add(reason, 1, || {
+            Scored::Error(reason) => unscorable.add(reason, 1, || {
                 format!(
                     "{} on {}, problem {}, sample {sample_index}",
                     work.model, work.benchmark, work.problem
