@@ -575,3 +575,81 @@ limit = 2
         requests
     );
 }
+
+/// The report's files and the Markdown headings of report.md, for comparing structure.
+fn report_structure(t: &TestDir, dir: &str) -> (Vec<String>, Vec<String>) {
+    let mut files = Vec::new();
+    let mut pending = vec![t.path(dir)];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path.strip_prefix(t.path(dir)).unwrap();
+                files.push(relative.display().to_string());
+            }
+        }
+    }
+    files.sort();
+    let markdown = std::fs::read_to_string(t.path(dir).join("report.md")).unwrap();
+    let headings = markdown
+        .lines()
+        .filter(|l| l.starts_with('#'))
+        .map(str::to_owned)
+        .collect();
+    (files, headings)
+}
+
+#[test]
+fn the_embedded_engine_and_llama_server_give_the_same_report_structure() {
+    let server =
+        boundary_testserver::RealServer::llama_server(4, 2048).unwrap_or_else(|e| panic!("{e}"));
+    let t = TestDir::new();
+    let experiment = |out: &str, model: &str| {
+        format!(
+            r#"title = "SmolLM2 on GSM8K and MATH500"
+store = "{out}.db"
+out = "{out}"
+
+[sampling]
+max_tokens = 16
+
+[analysis]
+bootstrap = 50
+
+[[model]]
+name = "smollm2"
+{model}
+prompt = "chat"
+
+[[benchmark]]
+name = "gsm8k"
+n = 2
+limit = 2
+
+[[benchmark]]
+name = "math500"
+n = 2
+limit = 1
+"#
+        )
+    };
+    let embedded = format!("path = \"{}\"", common::smollm2().display());
+    let served = format!(
+        "endpoint = \"{}\"\nserved_model = \"{}\"",
+        server.base_url(),
+        server.model_id
+    );
+    t.write("embedded.toml", &experiment("embedded", &embedded));
+    t.write("served.toml", &experiment("served", &served));
+    t.ok(&["eval", "embedded.toml", "--quiet"]);
+    t.ok(&["eval", "served.toml", "--quiet"]);
+    let (files, headings) = report_structure(&t, "embedded");
+    assert!(files.contains(&"report.html".to_owned()), "{files:?}");
+    assert!(
+        headings.iter().any(|h| h.contains("math500")),
+        "{headings:?}"
+    );
+    assert_eq!(report_structure(&t, "served"), (files, headings));
+}
