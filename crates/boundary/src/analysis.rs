@@ -41,6 +41,9 @@ pub struct AnalysisOptions {
     /// Only these models / benchmarks [default: all].
     pub models: Vec<String>,
     pub benchmarks: Vec<String>,
+    /// Only these runs [default: all] (eval: the runs of the experiment as it is now, not
+    /// those an earlier version of it made with other settings).
+    pub runs: Option<Vec<i64>>,
 }
 
 impl Default for AnalysisOptions {
@@ -56,6 +59,7 @@ impl Default for AnalysisOptions {
             browser_limit: 20_000,
             models: Vec::new(),
             benchmarks: Vec::new(),
+            runs: None,
         }
     }
 }
@@ -143,16 +147,23 @@ fn run_key(
 
 /// Analyses every graded run of `store`.
 pub fn analyse(store: &Store, options: &AnalysisOptions) -> anyhow::Result<Analysis> {
-    let all_runs = store.runs()?;
+    // Runs are told apart by id only where the selection holds two of a model.
+    let all_runs: Vec<Run> = store
+        .runs()?
+        .into_iter()
+        .filter(|run| {
+            (options.models.is_empty() || options.models.contains(&run.model))
+                && (options.benchmarks.is_empty() || options.benchmarks.contains(&run.benchmark))
+                && options
+                    .runs
+                    .as_ref()
+                    .is_none_or(|ids| ids.contains(&run.id))
+        })
+        .collect();
     let mut warnings = Vec::new();
     let mut by_benchmark: BTreeMap<String, Vec<RunData>> = BTreeMap::new();
     let mut benchmark_order: Vec<String> = Vec::new();
     for run in &all_runs {
-        if (!options.models.is_empty() && !options.models.contains(&run.model))
-            || (!options.benchmarks.is_empty() && !options.benchmarks.contains(&run.benchmark))
-        {
-            continue;
-        }
         match graded_counts(store, run, options.verifier_of(&run.benchmark))? {
             Ok(counts) => {
                 if !benchmark_order.contains(&run.benchmark) {

@@ -501,6 +501,25 @@ limit = 2
     for sample in &first {
         assert!(topped_up.contains(sample), "kept: {sample:?}");
     }
+
+    // Another setting makes a new run; the report's results are its alone, not mixed with
+    // or shown beside the old run's (which stays in the store and its list of runs).
+    t.write(
+        "exp.toml",
+        &experiment(3).replace("max_tokens = 24", "max_tokens = 20"),
+    );
+    t.ok(&["eval", "exp.toml", "--quiet"]);
+    assert_eq!(stored_samples(&t).len(), 12);
+    let summary = std::fs::read_to_string(t.path("report/tables/summary.csv")).unwrap();
+    let rows: Vec<&str> = summary
+        .lines()
+        .filter(|l| l.starts_with("gsm8k,"))
+        .collect();
+    assert_eq!(rows.len(), 1, "{summary}");
+    assert!(
+        rows[0].starts_with("gsm8k,smollm2,2,3,"),
+        "2 problems × 3: {summary}"
+    );
 }
 
 #[test]

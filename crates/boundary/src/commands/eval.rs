@@ -117,7 +117,7 @@ pub fn run(args: EvalArgs, global: &GlobalArgs) -> anyhow::Result<()> {
         })?;
         grade::grade(&experiment, &code_tests, &mut store, global)?;
         score::score(&experiment, &mut store, global)?;
-        return report(&experiment, &store, global);
+        return report(&experiment, &store, None, global);
     }
 
     if let Some(parent) = experiment.store.parent() {
@@ -139,8 +139,10 @@ pub fn run(args: EvalArgs, global: &GlobalArgs) -> anyhow::Result<()> {
     // Stage 4: score the perplexity selection.
     score::score(&experiment, &mut store, global)?;
 
-    // Stage 5: analyse what is graded and write the report.
-    report(&experiment, &store, global)?;
+    // Stage 5: analyse what is graded and write the report, of this experiment's runs only
+    // (a changed setting made new runs; the old ones stay in the store, out of the report).
+    let run_ids = runs.iter().map(|r| r.plan.run.id).collect();
+    report(&experiment, &store, Some(run_ids), global)?;
     if sampled.stopped {
         bail!(
             "sampling stopped before every sample was made; the report in {} covers the \
@@ -158,10 +160,12 @@ pub fn run(args: EvalArgs, global: &GlobalArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Analyses what the store has graded for the experiment and writes the report.
+/// Analyses what the store has graded for the experiment (of `runs` only, when given) and
+/// writes the report.
 fn report(
     experiment: &config::Experiment,
     store: &Store,
+    runs: Option<Vec<i64>>,
     global: &GlobalArgs,
 ) -> anyhow::Result<()> {
     let options = AnalysisOptions {
@@ -189,6 +193,7 @@ fn report(
             .iter()
             .map(|b| b.name.clone())
             .collect(),
+        runs,
         ..AnalysisOptions::default()
     };
     let analysis = analyse(store, &options)?;

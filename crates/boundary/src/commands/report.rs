@@ -80,6 +80,7 @@ pub fn run(args: ReportArgs, global: &GlobalArgs) -> anyhow::Result<()> {
         browser_limit: args.browser_limit,
         models: args.models.clone(),
         benchmarks: args.benchmarks.clone(),
+        runs: None,
     };
     let analysis = analyse(&store, &options)?;
     write(
