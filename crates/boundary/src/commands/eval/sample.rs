@@ -14,7 +14,7 @@ use boundary_store::Store;
 use super::config::{Backend, Experiment};
 use super::plan::PreparedRun;
 use crate::commands::sample::BackendOutcome;
-use crate::commands::sample::openai::ServerJob;
+use crate::commands::sample::openai::{ServerJob, finish_sink};
 use crate::endpoints::{EndpointArgs, runtime};
 
 /// Samples per request to a server: vLLM and SGLang take any n; larger n is split.
@@ -128,12 +128,7 @@ fn sample_from_servers(
         let pool = job.connect(configs, &probe_prompt).await?;
         job.sample_plan(&pool, store, plan).await
     })?;
-    // Every sample handed to the sink is committed, whatever happened to the requests.
-    let written = match sink {
-        Some(sink) => sink.finish().context("the store writer failed")?,
-        None => SinkSummary::default(),
-    };
-    Ok((written, made?))
+    Ok((finish_sink(sink)?, made?))
 }
 
 fn report_run(written: &SinkSummary, outcome: &BackendOutcome, started: Instant, quiet: bool) {

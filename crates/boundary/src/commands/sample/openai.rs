@@ -13,7 +13,7 @@ use boundary_openai::{
     ConnectOptions, ContextReport, EndpointPool, HealthPolicy, Problem, Progress, RunEnd,
     SampleOutcome, SampleRecord, SamplerConfig, SeedPolicy, check_context, connect, sample,
 };
-use boundary_sample::{Plan, PromptInput, SamplingParams, StoreSink, plan};
+use boundary_sample::{Plan, PromptInput, SamplingParams, SinkSummary, StoreSink, plan};
 use boundary_store::{NewSample, Store};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -123,12 +123,18 @@ pub fn run(args: SampleArgs, global: &GlobalArgs) -> anyhow::Result<()> {
             job.sample_plan(&pool, store, plan).await
         })?
     };
-    // Every sample handed to the sink is committed before the summary reads the store.
-    let written = match sink {
-        Some(sink) => sink.finish().context("the store writer failed")?,
-        None => Default::default(),
-    };
+    let written = finish_sink(sink)?;
     finish(&args, global, spec, &selected, written, made?, started)
+}
+
+/// Waits until every sample handed to the sink of [`ServerJob::sample_plan`] is committed
+/// (call it outside the runtime, whatever happened to the requests), so that the store
+/// can be read back.
+pub fn finish_sink(sink: Option<StoreSink>) -> anyhow::Result<SinkSummary> {
+    match sink {
+        Some(sink) => sink.finish().context("the store writer failed"),
+        None => Ok(SinkSummary::default()),
+    }
 }
 
 fn parse_extra_body(text: Option<&str>) -> anyhow::Result<Map<String, Value>> {
