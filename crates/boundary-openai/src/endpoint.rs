@@ -13,6 +13,9 @@ use crate::secret::ApiKey;
 /// flooding its queue.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
 
+/// The largest in-flight limit accepted: beyond it a typo, not a plan.
+pub const MAX_IN_FLIGHT_LIMIT: usize = 100_000;
+
 /// Why an endpoint specification was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EndpointError {
@@ -117,7 +120,7 @@ impl EndpointConfig {
                     .trim()
                     .parse::<usize>()
                     .ok()
-                    .filter(|l| (1..=100_000).contains(l))
+                    .filter(|l| (1..=MAX_IN_FLIGHT_LIMIT).contains(l))
                     .ok_or_else(|| EndpointError::Limit {
                         spec: redact_spec(spec),
                         limit: limit_text.to_owned(),

@@ -44,7 +44,9 @@ pub use capabilities::{
 pub use connect::{ConnectError, ConnectOptions, connect, connect_for_scoring};
 pub use context::{ContextReport, Unfit, check_context};
 pub use dispatch::{RunEnd, RunError, StopSignal};
-pub use endpoint::{BaseUrl, DEFAULT_MAX_IN_FLIGHT, EndpointConfig, EndpointError};
+pub use endpoint::{
+    BaseUrl, DEFAULT_MAX_IN_FLIGHT, EndpointConfig, EndpointError, MAX_IN_FLIGHT_LIMIT,
+};
 pub use health::HealthPolicy;
 pub use pool::{Endpoint, EndpointPool, EndpointStatus, NoEndpointUp, RecoveryProbe};
 pub use progress::{Progress, ProgressSnapshot};

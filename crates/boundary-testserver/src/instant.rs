@@ -49,6 +49,8 @@ impl Default for InstantConfig {
 pub struct InstantStats {
     pub generation_requests: AtomicU64,
     pub choices_returned: AtomicU64,
+    /// The largest `n` one request asked for.
+    pub largest_n: AtomicU64,
 }
 
 pub struct InstantServer {
@@ -235,6 +237,7 @@ fn generate(
         .collect();
     stats.generation_requests.fetch_add(1, Ordering::Relaxed);
     stats.choices_returned.fetch_add(n, Ordering::Relaxed);
+    stats.largest_n.fetch_max(n, Ordering::Relaxed);
     json_response(
         200,
         &json!({

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use boundary_openai::{
-    ApiKey, DEFAULT_MAX_IN_FLIGHT, EndpointConfig, HealthPolicy, RetryPolicy, StopSignal,
+    ApiKey, DEFAULT_MAX_IN_FLIGHT, EndpointConfig, HealthPolicy, MAX_IN_FLIGHT_LIMIT, RetryPolicy,
+    StopSignal,
 };
 use clap::Args;
 
@@ -71,9 +72,9 @@ impl EndpointArgs {
 
     /// The endpoints, each with the API key.
     pub fn configs(&self) -> anyhow::Result<Vec<EndpointConfig>> {
-        if !(1..=100_000).contains(&self.max_in_flight) {
+        if !(1..=MAX_IN_FLIGHT_LIMIT).contains(&self.max_in_flight) {
             bail!(
-                "--max-in-flight must be from 1 to 100000, got {}",
+                "--max-in-flight must be from 1 to {MAX_IN_FLIGHT_LIMIT}, got {}",
                 self.max_in_flight
             );
         }

@@ -78,6 +78,14 @@ fn bad_experiments_point_at_their_lines() {
             "images_need_chat",
             "\n[[benchmark]]\nname = \"mathvision\"\nlimit = 1\n".to_string(),
         ),
+        ("server_setting_on_an_embedded_model", {
+            t.write("tiny.gguf", "not read before the check");
+            "\n[[model]]\nname = \"local\"\npath = \"tiny.gguf\"\nchunk_size = 4\n".to_string()
+        }),
+        (
+            "zero_chunk_size",
+            "\n[[model]]\nname = \"served\"\nendpoint = \"http://127.0.0.1:9/v1\"\nchunk_size = 0\nmax_in_flight = 0\n".to_string(),
+        ),
     ];
     for (name, extra) in cases {
         t.write("exp.toml", &experiment(&t, &extra));
@@ -526,12 +534,16 @@ limit = 2
 fn samples_through_an_openai_server_then_grades_and_reports() {
     use std::sync::atomic::Ordering;
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let server = runtime
-        .block_on(boundary_testserver::InstantServer::start(
-            "127.0.0.1:0".parse().unwrap(),
-            boundary_testserver::InstantConfig::default(),
-        ))
-        .unwrap();
+    let start = || {
+        runtime
+            .block_on(boundary_testserver::InstantServer::start(
+                "127.0.0.1:0".parse().unwrap(),
+                boundary_testserver::InstantConfig::default(),
+            ))
+            .unwrap()
+    };
+    // One server per model, so each model's requests can be told apart.
+    let (server, low_server) = (start(), start());
     let t = TestDir::new();
     t.write(
         "exp.toml",
@@ -547,9 +559,11 @@ bootstrap = 50
 
 [[model]]
 name = "low"
-endpoint = "{url}"
+endpoint = "{low_url}"
 served_model = "test-model"
 sampling = {{ temperature = 0.3 }}
+chunk_size = 2
+max_in_flight = 1
 
 [[model]]
 name = "high"
@@ -567,7 +581,8 @@ name = "math500"
 n = 2
 limit = 2
 "#,
-            url = server.base_url()
+            url = server.base_url(),
+            low_url = low_server.base_url()
         ),
     );
     t.ok(&["eval", "exp.toml", "--quiet"]);
@@ -585,12 +600,17 @@ limit = 2
     ] {
         assert!(t.path(file).is_file(), "{file}");
     }
+    // Each model's own chunk size: "low" asks for at most 2 samples a request, "high" for
+    // up to the default 16 (its start-up probe checks that the server takes 16).
+    assert_eq!(low_server.stats.largest_n.load(Ordering::SeqCst), 2);
+    assert_eq!(server.stats.largest_n.load(Ordering::SeqCst), 16);
+    let requests = server.stats.generation_requests.load(Ordering::SeqCst)
+        + low_server.stats.generation_requests.load(Ordering::SeqCst);
     // Running again asks the server for nothing: every sample is in the store.
-    let requests = server.stats.generation_requests.load(Ordering::SeqCst);
-    assert!(requests > 0);
     t.ok(&["eval", "exp.toml", "--quiet"]);
     assert_eq!(
-        server.stats.generation_requests.load(Ordering::SeqCst),
+        server.stats.generation_requests.load(Ordering::SeqCst)
+            + low_server.stats.generation_requests.load(Ordering::SeqCst),
         requests
     );
 }

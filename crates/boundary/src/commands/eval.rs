@@ -150,6 +150,13 @@ pub fn run(args: EvalArgs, global: &GlobalArgs) -> anyhow::Result<()> {
             experiment.out.display()
         );
     }
+    if sampled.unfit > 0 && !global.quiet {
+        eprintln!(
+            "warning: problems that do not fit their model's context have no samples \
+             (skip_unfit) and the report leaves them out: {} in all",
+            sampled.unfit
+        );
+    }
     if sampled.failed > 0 && !global.quiet {
         eprintln!(
             "warning: {} samples failed and are not counted; run the same command again to \

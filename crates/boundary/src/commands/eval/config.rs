@@ -12,6 +12,7 @@ use boundary_bench::{
     Benchmark, Domain, FieldMapping, Hub, LoadOptions, Problem, PromptMode, PromptTemplate,
     RawFormat, Templates,
 };
+use boundary_openai::MAX_IN_FLIGHT_LIMIT;
 use boundary_sample::SamplingParams;
 use clap::ValueEnum;
 use serde::Deserialize;
@@ -95,6 +96,13 @@ struct RawModel {
     served_model: Option<String>,
     /// An environment variable holding the API key.
     api_key_env: Option<String>,
+    /// Server models: `boundary sample`'s flags of the same names.
+    max_in_flight: Option<Spanned<usize>>,
+    chunk_size: Option<Spanned<u32>>,
+    context_length: Option<Spanned<u64>>,
+    skip_unfit: Option<Spanned<bool>>,
+    request_timeout: Option<Spanned<f64>>,
+    retries: Option<Spanned<u32>>,
     prompt: Option<Spanned<String>>,
     /// A template for this model instead of each benchmark's.
     template: Option<Spanned<String>>,
@@ -179,7 +187,26 @@ pub enum Backend {
         endpoints: Vec<String>,
         served_model: Option<String>,
         api_key_env: Option<String>,
+        settings: ServerSettings,
     },
+}
+
+/// How hard to drive a model's servers; what is not set takes `boundary sample`'s default.
+/// None of it changes the samples, so none of it is part of a run's identity.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServerSettings {
+    /// Requests in flight per server.
+    pub max_in_flight: Option<usize>,
+    /// Most samples one request asks for.
+    pub chunk_size: Option<u32>,
+    /// The context length prompts are checked against when the servers do not report it.
+    pub context_length: Option<u64>,
+    /// Leave out (and list) problems that do not fit the context instead of refusing.
+    pub skip_unfit: bool,
+    /// Seconds one request may take.
+    pub request_timeout: Option<f64>,
+    /// Attempts per request.
+    pub retries: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -292,6 +319,21 @@ pub fn load(path: &Path) -> anyhow::Result<Experiment> {
     }
 }
 
+/// The first server-only setting of an embedded model, and where it is written.
+fn server_only_setting(m: &RawModel) -> Option<(&'static str, Range<usize>)> {
+    [
+        ("max_in_flight", m.max_in_flight.as_ref().map(Spanned::span)),
+        ("chunk_size", m.chunk_size.as_ref().map(Spanned::span)),
+        ("context_length", m.context_length.as_ref().map(Spanned::span)),
+        ("skip_unfit", m.skip_unfit.as_ref().map(Spanned::span)),
+        ("request_timeout", m.request_timeout.as_ref().map(Spanned::span)),
+        ("retries", m.retries.as_ref().map(Spanned::span)),
+    ]
+    .into_iter()
+    .filter_map(|(key, span)| Some((key, span?)))
+    .min_by_key(|(_, span)| span.start)
+}
+
 struct Checker {
     base: PathBuf,
     diagnostics: Vec<Diagnostic>,
@@ -301,6 +343,49 @@ impl Checker {
     fn error(&mut self, span: Range<usize>, message: impl Into<String>) -> &mut Diagnostic {
         self.diagnostics.push(Diagnostic::at(span, message));
         self.diagnostics.last_mut().expect("just pushed")
+    }
+
+    /// A server model's settings, each checked where it is written.
+    fn server_settings(&mut self, m: &RawModel) -> Option<ServerSettings> {
+        let before = self.diagnostics.len();
+        let mut at_least_one = |value: &Option<Spanned<u32>>, key: &str| {
+            let value = value.as_ref()?;
+            if *value.get_ref() == 0 {
+                self.error(value.span(), format!("`{key}` must be at least 1"));
+            }
+            Some(*value.get_ref())
+        };
+        let chunk_size = at_least_one(&m.chunk_size, "chunk_size");
+        let retries = at_least_one(&m.retries, "retries");
+        if let Some(limit) = &m.max_in_flight
+            && !(1..=MAX_IN_FLIGHT_LIMIT).contains(limit.get_ref())
+        {
+            self.error(
+                limit.span(),
+                format!("`max_in_flight` must be from 1 to {MAX_IN_FLIGHT_LIMIT}"),
+            );
+        }
+        if let Some(length) = &m.context_length
+            && *length.get_ref() == 0
+        {
+            self.error(length.span(), "`context_length` must be at least 1");
+        }
+        if let Some(timeout) = &m.request_timeout
+            && !(timeout.get_ref().is_finite() && *timeout.get_ref() > 0.0)
+        {
+            self.error(
+                timeout.span(),
+                "`request_timeout` must be a positive number of seconds",
+            );
+        }
+        (self.diagnostics.len() == before).then(|| ServerSettings {
+            max_in_flight: m.max_in_flight.as_ref().map(|v| *v.get_ref()),
+            chunk_size,
+            context_length: m.context_length.as_ref().map(|v| *v.get_ref()),
+            skip_unfit: m.skip_unfit.as_ref().is_some_and(|v| *v.get_ref()),
+            request_timeout: m.request_timeout.as_ref().map(|v| *v.get_ref()),
+            retries,
+        })
     }
 
     /// A path of the file, relative to the file's folder; `~/` is the home folder.
@@ -446,6 +531,21 @@ impl Checker {
                         );
                         continue;
                     }
+                    if let Some((key, span)) = server_only_setting(m) {
+                        self.error(
+                            span,
+                            format!(
+                                "`{key}` is a setting for servers, and model `{name}` runs \
+                                 embedded (`path`)"
+                            ),
+                        )
+                        .help = Some(
+                            "max_in_flight, chunk_size, context_length, skip_unfit, \
+                             request_timeout and retries apply to models with an `endpoint`"
+                                .into(),
+                        );
+                        continue;
+                    }
                     Backend::Embedded { path: resolved }
                 }
                 (None, Some(endpoint)) => {
@@ -468,10 +568,14 @@ impl Checker {
                         .help = Some("for example \"http://localhost:8000/v1\"".into());
                         continue;
                     }
+                    let Some(settings) = self.server_settings(m) else {
+                        continue;
+                    };
                     Backend::Server {
                         endpoints,
                         served_model: m.served_model.clone(),
                         api_key_env: m.api_key_env.clone(),
+                        settings,
                     }
                 }
                 (Some(_), Some(endpoint)) => {

@@ -11,13 +11,13 @@ use boundary_openai::SeedPolicy;
 use boundary_sample::SinkSummary;
 use boundary_store::Store;
 
-use super::config::{Backend, Experiment};
+use super::config::{Backend, Experiment, ServerSettings};
 use super::plan::PreparedRun;
 use crate::commands::sample::BackendOutcome;
 use crate::commands::sample::openai::{ServerJob, finish_sink};
 use crate::endpoints::{EndpointArgs, runtime};
 
-/// Samples per request to a server: vLLM and SGLang take any n; larger n is split.
+/// Samples per request to a server unless the model says: `boundary sample`'s default.
 const CHUNK_SIZE: u32 = 16;
 
 /// What the stage did.
@@ -26,6 +26,8 @@ pub struct Sampled {
     /// Samples written (completed or failed) across every run.
     pub written: u64,
     pub failed: u64,
+    /// Problems left out of a run because they do not fit the context (`skip_unfit`).
+    pub unfit: u64,
     /// A run stopped before every sample was asked for (Ctrl-C, or no server came back).
     pub stopped: bool,
 }
@@ -77,12 +79,17 @@ pub fn sample(
                 endpoints,
                 served_model,
                 api_key_env,
-            } => sample_from_servers(run, store, endpoints, served_model, api_key_env, quiet)
-                .with_context(|| format!("sampling {} on {}", run.model, run.benchmark))?,
+                settings,
+            } => {
+                let flags = endpoint_args(endpoints, api_key_env, settings);
+                sample_from_servers(run, store, &flags, served_model, settings, quiet)
+                    .with_context(|| format!("sampling {} on {}", run.model, run.benchmark))?
+            }
         };
         report_run(&written, &outcome, started, quiet);
         sampled.written += written.completed + written.failed;
         sampled.failed += written.failed;
+        sampled.unfit += outcome.skipped_unfit.len() as u64;
         if outcome.stopped {
             sampled.stopped = true;
             break;
@@ -91,16 +98,34 @@ pub fn sample(
     Ok(sampled)
 }
 
-/// One run through OpenAI-compatible servers, with `boundary sample`'s default settings.
+/// `boundary sample`'s endpoint flags as a model's settings give them.
+pub fn endpoint_args(
+    endpoints: &[String],
+    api_key_env: &Option<String>,
+    settings: &ServerSettings,
+) -> EndpointArgs {
+    let mut flags = EndpointArgs::with_defaults(endpoints.to_vec(), api_key_env.clone());
+    if let Some(limit) = settings.max_in_flight {
+        flags.max_in_flight = limit;
+    }
+    if let Some(seconds) = settings.request_timeout {
+        flags.request_timeout = seconds;
+    }
+    if let Some(attempts) = settings.retries {
+        flags.retries = attempts;
+    }
+    flags
+}
+
+/// One run through OpenAI-compatible servers.
 fn sample_from_servers(
     run: &PreparedRun,
     store: Store,
-    endpoints: &[String],
+    flags: &EndpointArgs,
     served_model: &Option<String>,
-    api_key_env: &Option<String>,
+    settings: &ServerSettings,
     quiet: bool,
 ) -> anyhow::Result<(SinkSummary, BackendOutcome)> {
-    let flags = EndpointArgs::with_defaults(endpoints.to_vec(), api_key_env.clone());
     let job = ServerJob {
         // Servers that serve any name (llama.cpp) need none; vLLM needs `served_model`,
         // and a wrong name fails at connect with the names the server does serve.
@@ -109,9 +134,9 @@ fn sample_from_servers(
         seeds: SeedPolicy::Derived {
             run_seed: run.params.seed,
         },
-        chunk_size: CHUNK_SIZE,
-        context_length: None,
-        skip_unfit: false,
+        chunk_size: settings.chunk_size.unwrap_or(CHUNK_SIZE),
+        context_length: settings.context_length,
+        skip_unfit: settings.skip_unfit,
         retry: flags.retry_policy()?,
         health: flags.health_policy()?,
         quiet,
@@ -144,5 +169,12 @@ fn report_run(written: &SinkSummary, outcome: &BackendOutcome, started: Instant,
     );
     for (error, count) in &outcome.errors {
         eprintln!("  failed ({count} samples): {error}");
+    }
+    if !outcome.skipped_unfit.is_empty() {
+        eprintln!(
+            "  left out, prompt and max_tokens beyond the context ({}): {}",
+            outcome.skipped_unfit.len(),
+            outcome.skipped_unfit.join(", ")
+        );
     }
 }

@@ -19,7 +19,7 @@ use super::config::{Backend, Experiment, ModelSpec, PerplexitySpec};
 use crate::cli::GlobalArgs;
 use crate::commands::score::openai::ServerScorer;
 use crate::commands::score::{ScorePair, Scored, Scorer};
-use crate::endpoints::EndpointArgs;
+use super::sample::endpoint_args;
 use crate::output;
 
 /// Responses scored and written together: what a kill can lose.
@@ -255,8 +255,9 @@ fn scorer(model: &ModelSpec, global: &GlobalArgs) -> anyhow::Result<Box<dyn Scor
             endpoints,
             served_model,
             api_key_env,
+            settings,
         } => {
-            let flags = EndpointArgs::with_defaults(endpoints.clone(), api_key_env.clone());
+            let flags = endpoint_args(endpoints, api_key_env, settings);
             let options = ConnectOptions {
                 // As the sample stage: the model's name when the servers' is not given.
                 model: served_model.clone().unwrap_or_else(|| model.name.clone()),
