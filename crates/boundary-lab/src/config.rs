@@ -168,6 +168,12 @@ pub struct RlSpec {
     /// Held-out pass@1 for the training curves every this many steps (0: never).
     pub validation_every: usize,
     pub validation_samples: usize,
+    /// Training prompts (the first of the RL prompt set) whose mean reward is measured
+    /// before and after RL with the same random draws: a paired, low-noise answer to
+    /// "did the training reward rise?", which single steps' batches are too small to give.
+    pub probe_prompts: usize,
+    /// Responses per probe prompt.
+    pub probe_samples: usize,
     pub ppo: PpoSpec,
     pub grpo: GrpoSpec,
     pub reinforce_pp: ReinforcePpSpec,

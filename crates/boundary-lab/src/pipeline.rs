@@ -25,7 +25,9 @@ use crate::eval::{EvalContext, sample_into_store};
 use crate::model::{ModelConfig, Transformer};
 use crate::report;
 use crate::rl::Algorithm;
-use crate::rl::trainer::{RewardSource, RlSetup, StepMetrics, train_rl};
+use crate::rl::trainer::{
+    RewardProbe, RewardSource, RlSetup, StepMetrics, probe_training_reward, train_rl,
+};
 use crate::seeds::stream;
 use crate::task::generator::Splits;
 use crate::task::tokenizer::{PROMPT_LEN, Tokenizer};
@@ -91,6 +93,10 @@ pub struct Sidecar {
     pub sft_curve: Vec<SftPoint>,
     #[serde(default)]
     pub rl_curve: Vec<StepMetrics>,
+    /// Training reward on the probe prompts before and after RL (RL runs with
+    /// `rl.probe_prompts` > 0).
+    #[serde(default)]
+    pub reward_probe: Option<RewardProbe>,
 }
 
 /// Wall time of each phase (kept out of the report, which must not change
@@ -384,6 +390,7 @@ fn pretrain(ctx: &Context) -> Result<(Transformer, Sidecar)> {
         parameters: model.parameter_count(),
         sft_curve: curve,
         rl_curve: Vec::new(),
+        reward_probe: None,
     };
     ctx.save(ModelId::Base, &model, &sidecar)?;
     Ok((model, sidecar))
@@ -402,6 +409,9 @@ fn post_train(ctx: &Context, base: &Transformer) -> Result<Vec<(ModelId, Transfo
     if ctx.config.rl.random_reward_control {
         jobs.push(ModelId::RandomReward);
     }
+    // Every RL run starts from the base, so their "before" reward probes are one and the
+    // same: the first run that needs it measures it for all.
+    let base_probe = Mutex::new(None);
     run_jobs(ctx.config.threads, &jobs, |&model| {
         if let Some((weights, sidecar)) = ctx.resume(model)? {
             (ctx.log)(&format!("{}: resumed from checkpoint", model.id()));
@@ -415,16 +425,27 @@ fn post_train(ctx: &Context, base: &Transformer) -> Result<Vec<(ModelId, Transfo
             parameters: weights.parameter_count(),
             sft_curve: Vec::new(),
             rl_curve: Vec::new(),
+            reward_probe: None,
         };
         match model {
             ModelId::Distill => sidecar.sft_curve = distill(ctx, &weights)?,
             ModelId::Rl(algorithm) => {
-                sidecar.rl_curve =
-                    reinforce(ctx, base, &weights, algorithm, RewardSource::Verifier)?
+                (sidecar.rl_curve, sidecar.reward_probe) = reinforce(
+                    ctx,
+                    (base, &base_probe),
+                    &weights,
+                    algorithm,
+                    RewardSource::Verifier,
+                )?
             }
             ModelId::RandomReward => {
-                sidecar.rl_curve =
-                    reinforce(ctx, base, &weights, Algorithm::Grpo, RewardSource::CoinFlip)?;
+                (sidecar.rl_curve, sidecar.reward_probe) = reinforce(
+                    ctx,
+                    (base, &base_probe),
+                    &weights,
+                    Algorithm::Grpo,
+                    RewardSource::CoinFlip,
+                )?;
             }
             ModelId::Base => {}
         }
@@ -484,13 +505,15 @@ fn distill(ctx: &Context, student: &Transformer) -> Result<Vec<SftPoint>> {
     .map_err(LabError::from)
 }
 
+/// Trains `policy` (a copy of the base) with one algorithm; `base` comes with the
+/// shared slot for its reward probe.
 fn reinforce(
     ctx: &Context,
-    base: &Transformer,
+    (base, base_probe): (&Transformer, &Mutex<Option<Vec<f32>>>),
     policy: &Transformer,
     algorithm: Algorithm,
     reward: RewardSource,
-) -> Result<Vec<StepMetrics>> {
+) -> Result<(Vec<StepMetrics>, Option<RewardProbe>)> {
     let setup = RlSetup {
         task: &ctx.task,
         tokenizer: &ctx.tokenizer,
@@ -508,7 +531,18 @@ fn reinforce(
     };
     let steps = ctx.config.rl.steps;
     let every = (steps / 5).max(1);
-    train_rl(policy, algorithm, reward, &setup, &mut |m| {
+    let before = if ctx.config.rl.probe_prompts > 0 {
+        let mut slot = base_probe
+            .lock()
+            .map_err(|_| LabError::Invalid("reward probe lock poisoned".into()))?;
+        if slot.is_none() {
+            *slot = Some(probe_training_reward(base, &setup)?);
+        }
+        slot.clone()
+    } else {
+        None
+    };
+    let curve = train_rl(policy, algorithm, reward, &setup, &mut |m| {
         if (m.step + 1) % every == 0 || m.step == 0 {
             (ctx.log)(&format!(
                 "{name}: step {}/{steps} accuracy {:.3} kl {:.4} entropy {:.3}",
@@ -518,8 +552,25 @@ fn reinforce(
                 m.entropy
             ));
         }
-    })
-    .map_err(LabError::from)
+    })?;
+    let probe = match before {
+        Some(before) => Some(RewardProbe {
+            samples: ctx.config.rl.probe_samples.max(1),
+            before,
+            after: probe_training_reward(policy, &setup)?,
+        }),
+        None => None,
+    };
+    if let Some(p) = &probe {
+        (ctx.log)(&format!(
+            "{name}: training reward on {} probe prompts {:.3} -> {:.3} (z {:.1})",
+            p.before.len(),
+            p.mean_before(),
+            p.mean_after(),
+            p.z()
+        ));
+    }
+    Ok((curve, probe))
 }
 
 /// Samples every model into the store (in parallel jobs) and collects its counts.

@@ -572,24 +572,50 @@ fn sections(a: &Analysis, profile: Profile) -> Vec<(String, String)> {
     out.push(("Perplexity".to_string(), ppl));
 
     let mut training = String::from(
-        "| run | steps | accuracy, first 5 steps | accuracy, last 5 steps | final KL (k3) | final entropy |\n|---|---|---|---|---|---|\n",
+        "| run | steps | accuracy, first 5 steps | accuracy, last 5 steps | training reward before → after RL | rise [95% CI] | z | final KL (k3) | final entropy |\n|---|---|---|---|---|---|---|---|---|\n",
     );
+    let mut probed = None;
     for m in a.models.iter().filter(|m| !m.sidecar.rl_curve.is_empty()) {
         let c = &m.sidecar.rl_curve;
         let window = 5.min(c.len());
         let mean = |s: &[StepMetrics]| {
             s.iter().map(|x| f64::from(x.accuracy)).sum::<f64>() / s.len().max(1) as f64
         };
+        let probe = match &m.sidecar.reward_probe {
+            Some(p) => {
+                probed = Some((p.before.len(), p.samples));
+                let (rise, se) = p.rise();
+                format!(
+                    "{} → {} | {:+.1} [{:+.1}, {:+.1}] pts | {:.1}",
+                    pct(p.mean_before()),
+                    pct(p.mean_after()),
+                    100.0 * rise,
+                    100.0 * (rise - 1.96 * se),
+                    100.0 * (rise + 1.96 * se),
+                    p.z()
+                )
+            }
+            None => "– | – | –".to_string(),
+        };
         let last = c.last();
         let _ = writeln!(
             training,
-            "| {} | {} | {} | {} | {:.4} | {:.3} |",
+            "| {} | {} | {} | {} | {probe} | {:.4} | {:.3} |",
             m.label,
             c.len(),
             pct(mean(&c[..window])),
             pct(mean(&c[c.len() - window..])),
             last.map_or(0.0, |s| s.kl),
             last.map_or(0.0, |s| s.entropy)
+        );
+    }
+    if let Some((prompts, samples)) = probed {
+        let _ = writeln!(
+            training,
+            "\nTraining reward before → after RL: verifier accuracy on the same {prompts} RL \
+             prompts × {samples} responses, drawn with the same random numbers before and after \
+             (paired by prompt; normal 95% CI). The per-step accuracies are of each step's own \
+             batch of prompts, and noisier."
         );
     }
     out.push(("Training".to_string(), training));

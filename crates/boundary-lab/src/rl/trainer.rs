@@ -516,37 +516,165 @@ fn greedy_scores(policy: &Transformer, setup: &RlSetup, problems: &[Problem]) ->
 /// Held-out pass@1: mean verifier accuracy of `validation_samples` draws per
 /// validation problem with the evaluation's decoding settings.
 fn validation_pass1(policy: &Transformer, setup: &RlSetup, step: usize) -> Result<f32> {
-    let k = setup.spec.validation_samples.max(1);
-    let prompts: Vec<Vec<u32>> = setup
-        .validation
-        .iter()
-        .flat_map(|p| std::iter::repeat_n(setup.tokenizer.prompt(p), k))
-        .collect();
-    let mut rngs: Vec<ChaCha8Rng> = (0..prompts.len())
-        .map(|i| stream(setup.seed, &[0x5641, step as u64, i as u64]))
-        .collect();
     let decoding = Decoding::Sample {
         temperature: setup.eval.temperature,
         top_p: setup.eval.top_p,
     };
-    let generations = generate(policy, &prompts, &mut rngs, decoding, setup.max_new_tokens)?;
-    let correct = generations
+    let streams = [0x5641, step as u64];
+    let accuracy = accuracy_per_problem(
+        policy,
+        setup,
+        setup.validation,
+        setup.spec.validation_samples.max(1),
+        decoding,
+        &streams,
+    )?;
+    Ok(accuracy.iter().sum::<f32>() / accuracy.len().max(1) as f32)
+}
+
+/// Mean verifier reward of each of the first `probe_prompts` RL prompts, from
+/// `probe_samples` rollouts each at the rollout temperature. The random draws
+/// depend only on the seed, so a probe before RL and one after it compare the
+/// two policies on the same prompts with the same randomness (common random
+/// numbers): the noise of the difference is only the policies' difference.
+pub fn probe_training_reward(policy: &Transformer, setup: &RlSetup) -> Result<Vec<f32>> {
+    let count = setup.spec.probe_prompts.min(setup.prompts.len());
+    let decoding = Decoding::Sample {
+        temperature: setup.spec.temperature,
+        top_p: 1.0,
+    };
+    accuracy_per_problem(
+        policy,
+        setup,
+        &setup.prompts[..count],
+        setup.spec.probe_samples.max(1),
+        decoding,
+        &[0x5052],
+    )
+}
+
+/// Share of `samples` responses per problem the verifier accepts; the random
+/// stream of response `i` is keyed by `streams` and `i`.
+fn accuracy_per_problem(
+    policy: &Transformer,
+    setup: &RlSetup,
+    problems: &[Problem],
+    samples: usize,
+    decoding: Decoding,
+    streams: &[u64],
+) -> Result<Vec<f32>> {
+    let prompts: Vec<Vec<u32>> = problems
         .iter()
-        .enumerate()
-        .filter(|(i, g)| {
-            let problem = &setup.validation[i / k];
-            let (text, truncated) = setup.tokenizer.decode_response(&g.tokens);
-            grade_text(setup.task, problem, &text, truncated)
-                .verdict
-                .is_correct()
+        .flat_map(|p| std::iter::repeat_n(setup.tokenizer.prompt(p), samples))
+        .collect();
+    let mut rngs: Vec<ChaCha8Rng> = (0..prompts.len())
+        .map(|i| {
+            let key: Vec<u64> = streams.iter().copied().chain([i as u64]).collect();
+            stream(setup.seed, &key)
         })
-        .count();
-    Ok(correct as f32 / generations.len().max(1) as f32)
+        .collect();
+    let generations = generate(policy, &prompts, &mut rngs, decoding, setup.max_new_tokens)?;
+    let mut correct = vec![0usize; problems.len()];
+    for (i, g) in generations.iter().enumerate() {
+        let problem = &problems[i / samples];
+        let (text, truncated) = setup.tokenizer.decode_response(&g.tokens);
+        if grade_text(setup.task, problem, &text, truncated)
+            .verdict
+            .is_correct()
+        {
+            correct[i / samples] += 1;
+        }
+    }
+    Ok(correct
+        .into_iter()
+        .map(|c| c as f32 / samples as f32)
+        .collect())
+}
+
+/// The training reward of the same prompts before and after RL (see
+/// [`probe_training_reward`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RewardProbe {
+    /// Responses per prompt.
+    pub samples: usize,
+    /// Per prompt: share of correct responses before RL.
+    pub before: Vec<f32>,
+    /// Per prompt: the same after RL.
+    pub after: Vec<f32>,
+}
+
+impl RewardProbe {
+    /// Mean training reward after minus before, and its standard error: the
+    /// prompts are the unit (a random sample of the training prompts, each
+    /// measured under both policies), so the SE is that of a paired mean.
+    pub fn rise(&self) -> (f64, f64) {
+        let d: Vec<f64> = self
+            .after
+            .iter()
+            .zip(&self.before)
+            .map(|(a, b)| f64::from(a - b))
+            .collect();
+        let n = d.len() as f64;
+        if d.len() < 2 {
+            return (d.first().copied().unwrap_or(0.0), f64::INFINITY);
+        }
+        let mean = d.iter().sum::<f64>() / n;
+        let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        (mean, (var / n).sqrt())
+    }
+
+    /// The rise in standard errors (0 when nothing changed at all).
+    pub fn z(&self) -> f64 {
+        let (rise, se) = self.rise();
+        if se > 0.0 {
+            rise / se
+        } else if rise == 0.0 {
+            0.0
+        } else {
+            rise.signum() * f64::INFINITY
+        }
+    }
+
+    pub fn mean_before(&self) -> f64 {
+        mean_of(&self.before)
+    }
+
+    pub fn mean_after(&self) -> f64 {
+        mean_of(&self.after)
+    }
+}
+
+fn mean_of(values: &[f32]) -> f64 {
+    values.iter().map(|&v| f64::from(v)).sum::<f64>() / values.len().max(1) as f64
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn probe_rise_is_a_paired_mean_with_its_standard_error() {
+        // Differences 0.5, 0.25, 0.0, 0.25: mean 0.25; sample variance
+        // (0.0625 + 0 + 0.0625 + 0) / 3 = 0.041667; SE = sqrt(0.041667 / 4) = 0.102062.
+        let probe = RewardProbe {
+            samples: 4,
+            before: vec![0.0, 0.25, 0.5, 0.25],
+            after: vec![0.5, 0.5, 0.5, 0.5],
+        };
+        let (rise, se) = probe.rise();
+        assert!((rise - 0.25).abs() < 1e-12);
+        assert!((se - 0.102_062).abs() < 1e-6, "{se}");
+        assert!((probe.z() - 0.25 / 0.102_062).abs() < 1e-4);
+        assert!((probe.mean_before() - 0.25).abs() < 1e-12);
+        assert!((probe.mean_after() - 0.5).abs() < 1e-12);
+        // Identical policies under common random numbers: no rise, z 0 (not NaN).
+        let same = RewardProbe {
+            samples: 4,
+            before: vec![0.25, 0.5],
+            after: vec![0.25, 0.5],
+        };
+        assert_eq!(same.z(), 0.0);
+    }
 
     #[test]
     fn grids_place_response_tokens_after_the_prompt() {

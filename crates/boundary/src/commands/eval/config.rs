@@ -324,9 +324,15 @@ fn server_only_setting(m: &RawModel) -> Option<(&'static str, Range<usize>)> {
     [
         ("max_in_flight", m.max_in_flight.as_ref().map(Spanned::span)),
         ("chunk_size", m.chunk_size.as_ref().map(Spanned::span)),
-        ("context_length", m.context_length.as_ref().map(Spanned::span)),
+        (
+            "context_length",
+            m.context_length.as_ref().map(Spanned::span),
+        ),
         ("skip_unfit", m.skip_unfit.as_ref().map(Spanned::span)),
-        ("request_timeout", m.request_timeout.as_ref().map(Spanned::span)),
+        (
+            "request_timeout",
+            m.request_timeout.as_ref().map(Spanned::span),
+        ),
         ("retries", m.retries.as_ref().map(Spanned::span)),
     ]
     .into_iter()

@@ -16,10 +16,10 @@ use boundary_sample::PromptInput;
 use boundary_store::{NewScore, Store};
 
 use super::config::{Backend, Experiment, ModelSpec, PerplexitySpec};
+use super::sample::endpoint_args;
 use crate::cli::GlobalArgs;
 use crate::commands::score::openai::ServerScorer;
 use crate::commands::score::{ScorePair, Scored, Scorer};
-use super::sample::endpoint_args;
 use crate::output;
 
 /// Responses scored and written together: what a kill can lose.
