@@ -143,7 +143,6 @@ pub fn generate<E>(
 ) -> Result<GenerationStats, GenerateError<E>> {
     params.validate().map_err(EngineError::from)?;
     let started = Instant::now();
-    let info = model.info();
     for (index, request) in requests.iter().enumerate() {
         check_prompt(model, index, &request.prompt, params.max_tokens)?;
     }
@@ -152,18 +151,15 @@ pub fn generate<E>(
         return Ok(GenerationStats::default());
     }
     let longest_prompt = requests.iter().map(|r| r.prompt.len()).max().unwrap_or(0);
-    // llama.cpp rounds each sequence's cells up to a multiple of 256.
-    let tokens_per_sequence = (longest_prompt + params.max_tokens).next_multiple_of(256);
-    let bytes_per_sequence = tokens_per_sequence as u64 * info.kv_bytes_per_token;
-    let fitting = (config.kv_budget_bytes / bytes_per_sequence.max(1)) as usize;
-    if fitting == 0 {
-        return Err(EngineError::KvBudget {
-            tokens: tokens_per_sequence,
-            needed_mib: bytes_per_sequence >> 20,
-            budget_mib: config.kv_budget_bytes >> 20,
-        }
-        .into());
-    }
+    let KvFit {
+        tokens_per_sequence,
+        bytes_per_sequence,
+        sequences: fitting,
+    } = kv_fit(
+        model,
+        longest_prompt + params.max_tokens,
+        config.kv_budget_bytes,
+    )?;
     let slots = config
         .max_sequences
         .clamp(1, MAX_SEQUENCES)
@@ -209,6 +205,38 @@ pub fn generate<E>(
 const MAX_SEQUENCES: usize = 256;
 /// Prompt tokens per prefill call (and the physical batch size).
 const PREFILL_CHUNK: usize = 512;
+
+/// What a KV cache for sequences of up to some number of tokens takes.
+pub(crate) struct KvFit {
+    /// Cells per sequence: llama.cpp rounds them up to a multiple of 256.
+    pub tokens_per_sequence: usize,
+    pub bytes_per_sequence: u64,
+    /// Sequences the budget holds (at least one).
+    pub sequences: usize,
+}
+
+/// How many sequences of up to `tokens` each the KV-cache budget holds, or an error saying
+/// what one sequence needs.
+pub(crate) fn kv_fit(
+    model: &Model,
+    tokens: usize,
+    budget_bytes: u64,
+) -> Result<KvFit, EngineError> {
+    let tokens_per_sequence = tokens.next_multiple_of(256);
+    let bytes_per_sequence = tokens_per_sequence as u64 * model.info().kv_bytes_per_token;
+    match (budget_bytes / bytes_per_sequence.max(1)) as usize {
+        0 => Err(EngineError::KvBudget {
+            tokens: tokens_per_sequence,
+            needed_mib: bytes_per_sequence >> 20,
+            budget_mib: budget_bytes >> 20,
+        }),
+        sequences => Ok(KvFit {
+            tokens_per_sequence,
+            bytes_per_sequence,
+            sequences,
+        }),
+    }
+}
 
 pub(crate) fn check_prompt(
     model: &Model,

@@ -10,7 +10,7 @@ use llama_cpp_2::token::LlamaToken;
 use rayon::prelude::*;
 
 use crate::backend::{clear_recent_problems, take_recent_problems};
-use crate::generate::check_prompt;
+use crate::generate::{KvFit, check_prompt, kv_fit};
 use crate::{EngineError, Model};
 
 /// A prompt and the continuation to score after it.
@@ -106,17 +106,11 @@ pub fn score<E>(
         .map(|r| r.prompt.len() + r.continuation.len())
         .max()
         .unwrap_or(1);
-    let tokens_per_sequence = longest.next_multiple_of(256);
-    let bytes_per_sequence = tokens_per_sequence as u64 * model.info().kv_bytes_per_token;
-    let fitting = (config.kv_budget_bytes / bytes_per_sequence.max(1)) as usize;
-    if fitting == 0 {
-        return Err(EngineError::KvBudget {
-            tokens: tokens_per_sequence,
-            needed_mib: bytes_per_sequence >> 20,
-            budget_mib: config.kv_budget_bytes >> 20,
-        }
-        .into());
-    }
+    let KvFit {
+        tokens_per_sequence,
+        sequences: fitting,
+        ..
+    } = kv_fit(model, longest, config.kv_budget_bytes)?;
     let slots = config
         .max_sequences
         .clamp(1, 256)
