@@ -554,7 +554,8 @@ pub fn probe_training_reward(policy: &Transformer, setup: &RlSetup) -> Result<Ve
 }
 
 /// Share of `samples` responses per problem the verifier accepts; the random
-/// stream of response `i` is keyed by `streams` and `i`.
+/// stream of response `i` is keyed by `streams` and `i`. Decodes at most
+/// `eval.batch_size` sequences at once, which bounds the KV caches' memory.
 fn accuracy_per_problem(
     policy: &Transformer,
     setup: &RlSetup,
@@ -573,16 +574,23 @@ fn accuracy_per_problem(
             stream(setup.seed, &key)
         })
         .collect();
-    let generations = generate(policy, &prompts, &mut rngs, decoding, setup.max_new_tokens)?;
     let mut correct = vec![0usize; problems.len()];
-    for (i, g) in generations.iter().enumerate() {
-        let problem = &problems[i / samples];
-        let (text, truncated) = setup.tokenizer.decode_response(&g.tokens);
-        if grade_text(setup.task, problem, &text, truncated)
-            .verdict
-            .is_correct()
-        {
-            correct[i / samples] += 1;
+    let batch = setup.eval.batch_size.max(1);
+    for (chunk, (prompts, rngs)) in prompts
+        .chunks(batch)
+        .zip(rngs.chunks_mut(batch))
+        .enumerate()
+    {
+        let generations = generate(policy, prompts, rngs, decoding, setup.max_new_tokens)?;
+        for (offset, g) in generations.iter().enumerate() {
+            let problem = (chunk * batch + offset) / samples;
+            let (text, truncated) = setup.tokenizer.decode_response(&g.tokens);
+            if grade_text(setup.task, &problems[problem], &text, truncated)
+                .verdict
+                .is_correct()
+            {
+                correct[problem] += 1;
+            }
         }
     }
     Ok(correct
