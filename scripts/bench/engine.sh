@@ -9,7 +9,8 @@
 # Every measurement alternates the two engines, REPEATS times (default 3), and the raw JSON lines
 # go to OUT_DIR/results.jsonl; OUT_DIR/summary.md has the medians and ratios. Builds with
 # RUSTFLAGS="-C target-cpu=native" (llama-cpp-python is also built for the local CPU by pip);
-# set NATIVE=0 for the portable build. Takes about 30 minutes on 2 cores.
+# set NATIVE=0 for the portable build. Takes about 30 minutes on 2 cores; PARTS picks a subset
+# of "decode memory gsm8k" (default: all three; decode alone takes about 10 minutes).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -45,15 +46,24 @@ measure() { # args after the model, for both engines
     done
 }
 
-echo "engine bench: decoding, prompt processing, scoring ($repeats rounds each)"
-measure single 256
-measure batched 16 256
-measure batched 64 256
-measure prefill 512
-measure score 512
-echo "engine bench: peak memory, n = 64 x 1024 tokens"
-"$ours" "$model" batched 64 1024 >>"$results"
-"$python" "$here/engine_llama_cpp.py" "$model" batched 64 1024 >>"$results"
+parts=" ${PARTS:-decode memory gsm8k} "
+if [[ "$parts" == *" decode "* ]]; then
+    echo "engine bench: decoding, prompt processing, scoring ($repeats rounds each)"
+    measure single 256
+    measure batched 16 256
+    measure batched 64 256
+    measure prefill 512
+    measure score 512
+fi
+if [[ "$parts" == *" memory "* ]]; then
+    echo "engine bench: peak memory, n = 64 x 1024 tokens"
+    "$ours" "$model" batched 64 1024 >>"$results"
+    "$python" "$here/engine_llama_cpp.py" "$model" batched 64 1024 >>"$results"
+fi
+if [[ "$parts" != *" gsm8k "* ]]; then
+    "$python" "$here/engine_summary.py" "$results" | tee "$out/summary.md"
+    exit 0
+fi
 
 echo "engine bench: 30 GSM8K problems x 16 samples, max 512 tokens"
 prompts="$here/data/gsm8k-30.jsonl"

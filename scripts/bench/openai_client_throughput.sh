@@ -15,7 +15,7 @@ PY="$("$ROOT/scripts/bench/openai_venv.sh")"
 
 cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" \
     -p boundary-testserver -p boundary-openai --example openai_load --bins
-cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" -p boundary --no-default-features
+cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" -p boundary
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}/release"
 
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
