@@ -23,7 +23,8 @@ python="$cache/venv-llama/bin/python"
 export BOUNDARY_THREADS="${BOUNDARY_THREADS:-2}"
 
 "$repo/scripts/setup/model.sh"
-"$repo/scripts/setup/engine-test-data.sh" >/dev/null   # adds gguf and numpy to venv-llama (llama-cpp-python)
+"$repo/scripts/setup/llama-cpp-python.sh" >/dev/null
+"$python" -m pip install --quiet "numpy>=1.26"          # engine_llama_cpp.py's arrays
 
 target_dir="$repo/target/native"
 rustflags="-C target-cpu=native"

@@ -169,7 +169,12 @@ def reference(model_path, texts, prompts, math500, ppl_count, with_chat):
         flash_attn=False,
         verbose=False,
     )
-    out = {"model": os.path.basename(model_path), "llama_cpp_python": llama_cpp.__version__}
+    out = {
+        "model": os.path.basename(model_path),
+        "llama_cpp_python": llama_cpp.__version__,
+        # The CPU kernels llama.cpp was built with decide its logits bit for bit.
+        "system_info": llama_cpp.llama_print_system_info().decode().strip(),
+    }
     out["tokenization"] = [
         llm.tokenize(t.encode("utf-8"), add_bos=False, special=True) for t in texts
     ]

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs that a fresh machine (Rust toolchain, gcc,
 # Python 3, pip) lacks. Each script is idempotent and caches under $BOUNDARY_CACHE, so a
-# second run takes seconds. The first run takes about 20 minutes on 2 cores, most of it
-# compiling llama.cpp twice (llama-server and llama-cpp-python, the references the backends
-# are tested against).
+# second run takes seconds. The first run takes about 25 minutes on 2 cores, most of it
+# compiling llama.cpp three times (llama-server, llama-cpp-python for the local CPU, and
+# llama-cpp-python with the engine's CPU kernels: the references the backends are tested
+# against).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 "$here/analysis.sh"          # pandas/polars/pyarrow: exports open where users analyse them
