@@ -346,12 +346,21 @@ fn bound_text(b: Bound, grid_low: u64, grid_high: u64) -> String {
 fn crossover_sentence(c: &CrossoverResult) -> String {
     let (lo, hi) = grid_ends(&c.crossover);
     let interval = c.crossover.interval.as_ref().map_or(String::new(), |iv| {
-        format!(
-            " ({:.0}% CI {} – {})",
-            100.0 * iv.confidence,
-            bound_text(iv.low, lo, hi),
-            bound_text(iv.high, lo, hi)
-        )
+        let confidence = 100.0 * iv.confidence;
+        match (iv.low, iv.high) {
+            // Both ends off the same side of the grid: one phrase, not "< 1 – < 1".
+            (Bound::BelowGrid, Bound::BelowGrid) => {
+                format!(" ({confidence:.0}% CI: below k = {lo})")
+            }
+            (Bound::BeyondGrid, Bound::BeyondGrid) => {
+                format!(" ({confidence:.0}% CI: beyond k = {hi})")
+            }
+            (low, high) => format!(
+                " ({confidence:.0}% CI {} – {})",
+                bound_text(low, lo, hi),
+                bound_text(high, lo, hi)
+            ),
+        }
     });
     match c.crossover.crossing {
         Crossing::At { k } => format!(
@@ -672,4 +681,55 @@ fn perplexity_section(results: &[PerplexityResults]) -> Section {
         )));
     }
     section.block(Block::Table(table))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use boundary_core::CrossoverInterval;
+
+    fn with_interval(crossing: Crossing, low: Bound, high: Bound) -> CrossoverResult {
+        CrossoverResult {
+            model: "rl".into(),
+            other: "base".into(),
+            crossover: Crossover {
+                crossing,
+                differences: vec![(1, 0.1), (4, 0.05), (16, 0.02)],
+                problems: 10,
+                interval: Some(CrossoverInterval {
+                    confidence: 0.95,
+                    low,
+                    high,
+                    fraction_on_grid: 0.0,
+                    fraction_leads_from_start: 1.0,
+                    fraction_beyond: 0.0,
+                }),
+            },
+        }
+    }
+
+    #[test]
+    fn crossover_intervals_off_one_end_of_the_grid_read_as_one_phrase() {
+        let below = with_interval(Crossing::LeadsFromStart, Bound::BelowGrid, Bound::BelowGrid);
+        assert_eq!(
+            crossover_sentence(&below),
+            "**rl** is level with or ahead of **base** from k = 1 (95% CI: below k = 1)"
+        );
+        let beyond = with_interval(Crossing::Beyond, Bound::BeyondGrid, Bound::BeyondGrid);
+        assert!(
+            crossover_sentence(&beyond).ends_with("(95% CI: beyond k = 16)"),
+            "{}",
+            crossover_sentence(&beyond)
+        );
+        let spanning = with_interval(
+            Crossing::At { k: 4.0 },
+            Bound::BelowGrid,
+            Bound::K { k: 8.0 },
+        );
+        assert!(
+            crossover_sentence(&spanning).ends_with("(95% CI < 1 – 8.0)"),
+            "{}",
+            crossover_sentence(&spanning)
+        );
+    }
 }
