@@ -21,6 +21,7 @@ use toml::Spanned;
 
 use super::diagnostic::{ConfigErrors, Diagnostic};
 use crate::commands::grade_math::MathMode;
+use crate::endpoints::EndpointArgs;
 
 // ---- The file as written -------------------------------------------------------------
 
@@ -183,12 +184,42 @@ pub enum Backend {
     /// A GGUF file run in-process by the embedded llama.cpp backend.
     Embedded { path: PathBuf },
     /// OpenAI-compatible servers (vLLM, SGLang, llama.cpp server, ...).
-    Server {
-        endpoints: Vec<String>,
-        served_model: Option<String>,
-        api_key_env: Option<String>,
-        settings: ServerSettings,
-    },
+    Server(ServerModel),
+}
+
+/// A model behind OpenAI-compatible servers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerModel {
+    pub endpoints: Vec<String>,
+    /// The name the servers know it by.
+    pub served_model: Option<String>,
+    pub api_key_env: Option<String>,
+    pub settings: ServerSettings,
+}
+
+impl ServerModel {
+    /// The name requests carry: `served_model`, else the model's own `name`. Servers that
+    /// serve any name (llama.cpp) need none; vLLM needs it, and a wrong name fails at
+    /// connect with the names the server does serve.
+    pub fn request_name(&self, name: &str) -> String {
+        self.served_model.clone().unwrap_or_else(|| name.to_owned())
+    }
+
+    /// `boundary sample`'s endpoint flags as this model's settings give them.
+    pub fn endpoint_args(&self) -> EndpointArgs {
+        let mut flags =
+            EndpointArgs::with_defaults(self.endpoints.clone(), self.api_key_env.clone());
+        if let Some(limit) = self.settings.max_in_flight {
+            flags.max_in_flight = limit;
+        }
+        if let Some(seconds) = self.settings.request_timeout {
+            flags.request_timeout = seconds;
+        }
+        if let Some(attempts) = self.settings.retries {
+            flags.retries = attempts;
+        }
+        flags
+    }
 }
 
 /// How hard to drive a model's servers; what is not set takes `boundary sample`'s default.
@@ -577,12 +608,12 @@ impl Checker {
                     let Some(settings) = self.server_settings(m) else {
                         continue;
                     };
-                    Backend::Server {
+                    Backend::Server(ServerModel {
                         endpoints,
                         served_model: m.served_model.clone(),
                         api_key_env: m.api_key_env.clone(),
                         settings,
-                    }
+                    })
                 }
                 (Some(_), Some(endpoint)) => {
                     self.error(
@@ -1007,7 +1038,7 @@ impl Checker {
         }
         let on_servers = models
             .iter()
-            .any(|m| m.name == spec.scorer && matches!(m.backend, Backend::Server { .. }));
+            .any(|m| m.name == spec.scorer && matches!(m.backend, Backend::Server(_)));
         let chat: Vec<&str> = models
             .iter()
             .filter(|m| m.prompt == PromptMode::Chat && spec.responses_of.contains(&m.name))

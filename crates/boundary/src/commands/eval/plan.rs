@@ -77,7 +77,7 @@ impl PreparedRun {
 fn backend_name(backend: &Backend) -> &'static str {
     match backend {
         Backend::Embedded { .. } => "embedded",
-        Backend::Server { .. } => "openai",
+        Backend::Server(_) => "openai",
     }
 }
 
@@ -128,7 +128,7 @@ pub fn run_spec(experiment: &Experiment, model: &ModelSpec, benchmark: &Benchmar
             "file": path.file_name().map(|n| n.to_string_lossy().into_owned()),
             "bytes": std::fs::metadata(path).map(|m| m.len()).ok(),
         }),
-        Backend::Server { served_model, .. } => json!({ "served_model": served_model }),
+        Backend::Server(server) => json!({ "served_model": server.served_model }),
     };
     let source = match &benchmark.source {
         BenchmarkSource::Registry(registry) => json!({

@@ -11,11 +11,11 @@ use boundary_openai::SeedPolicy;
 use boundary_sample::SinkSummary;
 use boundary_store::Store;
 
-use super::config::{Backend, Experiment, ServerSettings};
+use super::config::{Backend, Experiment, ServerModel};
 use super::plan::PreparedRun;
 use crate::commands::sample::BackendOutcome;
 use crate::commands::sample::openai::{ServerJob, finish_sink};
-use crate::endpoints::{EndpointArgs, runtime};
+use crate::endpoints::runtime;
 
 /// Samples per request to a server unless the model says: `boundary sample`'s default.
 const CHUNK_SIZE: u32 = 16;
@@ -75,16 +75,8 @@ pub fn sample(
                 run.model,
                 path.display()
             ),
-            Backend::Server {
-                endpoints,
-                served_model,
-                api_key_env,
-                settings,
-            } => {
-                let flags = endpoint_args(endpoints, api_key_env, settings);
-                sample_from_servers(run, store, &flags, served_model, settings, quiet)
-                    .with_context(|| format!("sampling {} on {}", run.model, run.benchmark))?
-            }
+            Backend::Server(server) => sample_from_servers(run, store, server, quiet)
+                .with_context(|| format!("sampling {} on {}", run.model, run.benchmark))?,
         };
         report_run(&written, &outcome, started, quiet);
         sampled.written += written.completed + written.failed;
@@ -98,38 +90,17 @@ pub fn sample(
     Ok(sampled)
 }
 
-/// `boundary sample`'s endpoint flags as a model's settings give them.
-pub fn endpoint_args(
-    endpoints: &[String],
-    api_key_env: &Option<String>,
-    settings: &ServerSettings,
-) -> EndpointArgs {
-    let mut flags = EndpointArgs::with_defaults(endpoints.to_vec(), api_key_env.clone());
-    if let Some(limit) = settings.max_in_flight {
-        flags.max_in_flight = limit;
-    }
-    if let Some(seconds) = settings.request_timeout {
-        flags.request_timeout = seconds;
-    }
-    if let Some(attempts) = settings.retries {
-        flags.retries = attempts;
-    }
-    flags
-}
-
 /// One run through OpenAI-compatible servers.
 fn sample_from_servers(
     run: &PreparedRun,
     store: Store,
-    flags: &EndpointArgs,
-    served_model: &Option<String>,
-    settings: &ServerSettings,
+    server: &ServerModel,
     quiet: bool,
 ) -> anyhow::Result<(SinkSummary, BackendOutcome)> {
+    let flags = server.endpoint_args();
+    let settings = &server.settings;
     let job = ServerJob {
-        // Servers that serve any name (llama.cpp) need none; vLLM needs `served_model`,
-        // and a wrong name fails at connect with the names the server does serve.
-        served_model: served_model.clone().unwrap_or_else(|| run.model.clone()),
+        served_model: server.request_name(&run.model),
         params: run.params.clone(),
         seeds: SeedPolicy::Derived {
             run_seed: run.params.seed,

@@ -16,7 +16,6 @@ use boundary_sample::PromptInput;
 use boundary_store::{NewScore, Store};
 
 use super::config::{Backend, Experiment, ModelSpec, PerplexitySpec};
-use super::sample::endpoint_args;
 use crate::cli::GlobalArgs;
 use crate::commands::score::openai::ServerScorer;
 use crate::commands::score::{ScorePair, Scored, Scorer};
@@ -251,16 +250,10 @@ fn scorer(model: &ModelSpec, global: &GlobalArgs) -> anyhow::Result<Box<dyn Scor
              build; give it an `endpoint` instead",
             model.name
         ),
-        Backend::Server {
-            endpoints,
-            served_model,
-            api_key_env,
-            settings,
-        } => {
-            let flags = endpoint_args(endpoints, api_key_env, settings);
+        Backend::Server(server) => {
+            let flags = server.endpoint_args();
             let options = ConnectOptions {
-                // As the sample stage: the model's name when the servers' is not given.
-                model: served_model.clone().unwrap_or_else(|| model.name.clone()),
+                model: server.request_name(&model.name),
                 chunk_size: 1,
                 retry: flags.retry_policy()?,
                 health: flags.health_policy()?,
