@@ -40,10 +40,12 @@ boundary="$target_dir/release/boundary"
 mkdir -p "$out"
 results="$out/results.jsonl"
 : >"$results"
+llama_log="$out/llama_cpp.log" # llama.cpp's own loading log, thousands of lines per run
+: >"$llama_log"
 measure() { # args after the model, for both engines
     for _ in $(seq "$repeats"); do
         "$ours" "$model" "$@" >>"$results"
-        "$python" "$here/engine_llama_cpp.py" "$model" "$@" >>"$results"
+        "$python" "$here/engine_llama_cpp.py" "$model" "$@" >>"$results" 2>>"$llama_log"
     done
 }
 
@@ -59,7 +61,7 @@ fi
 if [[ "$parts" == *" memory "* ]]; then
     echo "engine bench: peak memory, n = 64 x 1024 tokens"
     "$ours" "$model" batched 64 1024 >>"$results"
-    "$python" "$here/engine_llama_cpp.py" "$model" batched 64 1024 >>"$results"
+    "$python" "$here/engine_llama_cpp.py" "$model" batched 64 1024 >>"$results" 2>>"$llama_log"
 fi
 if [[ "$parts" != *" gsm8k "* ]]; then
     "$python" "$here/engine_summary.py" "$results" | tee "$out/summary.md"
@@ -84,6 +86,6 @@ start, end, tokens = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
 print(json.dumps({"engine": "boundary", "mode": "gsm8k-30x16", "wall_seconds": end - start,
                   "generated_tokens": tokens, "tokens_per_second": tokens / (end - start)}))
 EOF
-"$python" "$here/engine_llama_cpp.py" "$model" sequential "$prompts" 16 512 >>"$results"
+"$python" "$here/engine_llama_cpp.py" "$model" sequential "$prompts" 16 512 >>"$results" 2>>"$llama_log"
 
 "$python" "$here/engine_summary.py" "$results" | tee "$out/summary.md"

@@ -168,6 +168,12 @@ impl TokenSampler {
         if params.top_p < 1.0 {
             let total: f64 = candidates.iter().map(|c| f64::from(c.0)).sum();
             let target = f64::from(params.top_p) * total;
+            // Tokens lighter than `negligible` weigh less than half of the (1 - top_p) tail all
+            // together, so the cut always falls before them: dropping them first keeps exactly
+            // the same set, and the sort below works on hundreds of candidates, not the whole
+            // vocabulary.
+            let negligible = 0.5 * (total - target) / candidates.len() as f64;
+            candidates.retain(|c| f64::from(c.0) >= negligible);
             let mut width = TOP_P_FIRST_SORT.min(candidates.len());
             loop {
                 if width < candidates.len() {
@@ -418,5 +424,50 @@ mod tests {
             };
             prop_assert_eq!(draw(seed), draw(seed));
         }
+
+        /// The sampler's shortcuts (the partial sorts, dropping negligible tokens before the
+        /// top-p cut) draw exactly what sorting the whole vocabulary would.
+        #[test]
+        fn top_p_draws_what_a_full_sort_draws(
+            logits in proptest::collection::vec(-30.0f32..30.0, 1..2000),
+            temperature in 0.1f32..2.0,
+            top_p in 0.01f32..1.0,
+            seed in any::<u64>(),
+        ) {
+            let mut sampler = TokenSampler::default();
+            let mut rng = sample_rng(seed);
+            let drawn = sampler.sample(&logits, &params(temperature, top_p, 0, 0.0), &[], &mut rng);
+            prop_assert_eq!(drawn, full_sort_draw(&logits, temperature, top_p, sample_rng(seed)));
+        }
+    }
+
+    /// Top-p the plain way: every token sorted, most likely first, cut where the mass reaches
+    /// `top_p`, drawn in that order.
+    fn full_sort_draw(logits: &[f32], temperature: f32, top_p: f32, mut rng: ChaCha8Rng) -> u32 {
+        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut weights: Vec<(f32, u32)> = logits
+            .iter()
+            .enumerate()
+            .map(|(id, &l)| (((l - max) * (1.0 / temperature)).exp(), id as u32))
+            .filter(|w| w.0 > 0.0)
+            .collect();
+        let target = f64::from(top_p) * weights.iter().map(|w| f64::from(w.0)).sum::<f64>();
+        weights.sort_by(more_likely);
+        let mut mass = 0.0;
+        if let Some(last) = weights.iter().position(|w| {
+            mass += f64::from(w.0);
+            mass >= target
+        }) {
+            weights.truncate(last + 1);
+        }
+        let total: f64 = weights.iter().map(|w| f64::from(w.0)).sum();
+        let mut remaining = rng.random::<f64>() * total;
+        for &(weight, id) in &weights {
+            remaining -= f64::from(weight);
+            if remaining < 0.0 {
+                return id;
+            }
+        }
+        weights.last().map_or(0, |w| w.1)
     }
 }
