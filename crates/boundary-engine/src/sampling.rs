@@ -205,18 +205,22 @@ impl TokenSampler {
         if sorted < candidates.len() {
             candidates.sort_unstable_by(more_likely);
         }
-
-        let total: f64 = candidates.iter().map(|c| f64::from(c.0)).sum();
-        let mut remaining = rng.random::<f64>() * total;
-        for &(weight, id) in candidates.iter() {
-            remaining -= f64::from(weight);
-            if remaining < 0.0 {
-                return id;
-            }
-        }
-        // Rounding left a sliver of mass past the last candidate: it belongs to the last one.
-        candidates.last().map_or(0, |c| c.1)
+        draw(candidates, rng)
     }
+}
+
+/// Draws one of `candidates` (weights, most likely first) in proportion to its weight.
+fn draw(candidates: &[(f32, u32)], rng: &mut ChaCha8Rng) -> u32 {
+    let total: f64 = candidates.iter().map(|c| f64::from(c.0)).sum();
+    let mut remaining = rng.random::<f64>() * total;
+    for &(weight, id) in candidates {
+        remaining -= f64::from(weight);
+        if remaining < 0.0 {
+            return id;
+        }
+    }
+    // Rounding left a sliver of mass past the last candidate: it belongs to the last one.
+    candidates.last().map_or(0, |c| c.1)
 }
 
 /// The most likely allowed token; the lowest id wins ties.
@@ -437,13 +441,13 @@ mod tests {
             let mut sampler = TokenSampler::default();
             let mut rng = sample_rng(seed);
             let drawn = sampler.sample(&logits, &params(temperature, top_p, 0, 0.0), &[], &mut rng);
-            prop_assert_eq!(drawn, full_sort_draw(&logits, temperature, top_p, sample_rng(seed)));
+            prop_assert_eq!(drawn, full_sort_draw(&logits, temperature, top_p, &mut sample_rng(seed)));
         }
     }
 
     /// Top-p the plain way: every token sorted, most likely first, cut where the mass reaches
     /// `top_p`, drawn in that order.
-    fn full_sort_draw(logits: &[f32], temperature: f32, top_p: f32, mut rng: ChaCha8Rng) -> u32 {
+    fn full_sort_draw(logits: &[f32], temperature: f32, top_p: f32, rng: &mut ChaCha8Rng) -> u32 {
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let mut weights: Vec<(f32, u32)> = logits
             .iter()
@@ -460,14 +464,6 @@ mod tests {
         }) {
             weights.truncate(last + 1);
         }
-        let total: f64 = weights.iter().map(|w| f64::from(w.0)).sum();
-        let mut remaining = rng.random::<f64>() * total;
-        for &(weight, id) in &weights {
-            remaining -= f64::from(weight);
-            if remaining < 0.0 {
-                return id;
-            }
-        }
-        weights.last().map_or(0, |w| w.1)
+        draw(&weights, rng)
     }
 }
