@@ -104,9 +104,10 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Picks tokens from logits. Holds a scratch buffer so sampling allocates nothing per token.
+/// Picks tokens from logits. Holds scratch buffers so sampling allocates nothing per token.
 #[derive(Debug, Default)]
 pub struct TokenSampler {
+    weights: Vec<f32>,
     candidates: Vec<(f32, u32)>,
 }
 
@@ -136,25 +137,34 @@ impl TokenSampler {
             let _: f64 = rng.random();
             return argmax(logits, allowed);
         }
-        let inv_temperature = 1.0 / params.temperature;
-        let max = logits
-            .iter()
-            .enumerate()
-            .filter(|&(id, _)| allowed(id))
-            .map(|(_, &l)| l)
-            .fold(f32::NEG_INFINITY, f32::max);
+        let max = max_allowed_logit(logits, banned);
+        let weights = &mut self.weights;
+        relative_weights(logits, max, 1.0 / params.temperature, weights);
+        for &id in banned {
+            if let Some(weight) = weights.get_mut(id as usize) {
+                *weight = 0.0;
+            }
+        }
 
+        // Top-p needs the whole vocabulary's weight; with it known up front, the candidate list
+        // can leave out the tokens top-p would drop anyway (see `top_p_floor`).
+        let mut vocabulary_total = None;
+        let mut floor = 0.0;
+        if params.top_p < 1.0 && params.top_k == 0 {
+            let (total, positive) = sum_and_count_positive(weights);
+            floor = top_p_floor(total, params.top_p, positive);
+            vocabulary_total = Some(total);
+        }
         let candidates = &mut self.candidates;
         candidates.clear();
         candidates.extend(
-            logits
+            weights
                 .iter()
                 .enumerate()
-                .filter(|&(id, _)| allowed(id))
-                .map(|(id, &l)| (((l - max) * inv_temperature).exp(), id as u32)),
+                // Every weight but the top one may underflow to 0; NaN logits weigh 0.
+                .filter(|&(_, &w)| w > 0.0 && f64::from(w) >= floor)
+                .map(|(id, &w)| (w, id as u32)),
         );
-        // Every candidate but the top may underflow to 0; NaN logits count as impossible.
-        candidates.retain(|c| c.0 > 0.0);
         if candidates.is_empty() {
             let _: f64 = rng.random();
             return argmax(logits, allowed);
@@ -166,14 +176,13 @@ impl TokenSampler {
             candidates.truncate(params.top_k);
         }
         if params.top_p < 1.0 {
-            let total: f64 = candidates.iter().map(|c| f64::from(c.0)).sum();
+            let total = vocabulary_total.unwrap_or_else(|| {
+                let total = candidates.iter().map(|c| f64::from(c.0)).sum();
+                let floor = top_p_floor(total, params.top_p, candidates.len());
+                candidates.retain(|c| f64::from(c.0) >= floor);
+                total
+            });
             let target = f64::from(params.top_p) * total;
-            // Tokens lighter than `negligible` weigh less than half of the (1 - top_p) tail all
-            // together, so the cut always falls before them: dropping them first keeps exactly
-            // the same set, and the sort below works on hundreds of candidates, not the whole
-            // vocabulary.
-            let negligible = 0.5 * (total - target) / candidates.len() as f64;
-            candidates.retain(|c| f64::from(c.0) >= negligible);
             let mut width = TOP_P_FIRST_SORT.min(candidates.len());
             loop {
                 if width < candidates.len() {
@@ -207,6 +216,96 @@ impl TokenSampler {
         }
         draw(candidates, rng)
     }
+}
+
+/// The weight below which top-p can never keep a token: `count` tokens lighter than it weigh
+/// less than half of the (1 - top_p) tail all together, so the cut always falls before them,
+/// and the sort works on hundreds of candidates instead of the whole vocabulary.
+fn top_p_floor(total: f64, top_p: f32, count: usize) -> f64 {
+    0.5 * (total - f64::from(top_p) * total) / count as f64
+}
+
+/// The largest logit of an allowed token (NaN logits ignored). The loops below and in
+/// `relative_weights` and `sum_and_count_positive` keep independent lanes so the compiler
+/// vectorises them: together they touch every vocabulary entry for every sample and step.
+fn max_allowed_logit(logits: &[f32], banned: &[u32]) -> f32 {
+    let larger = |a: f32, b: f32| if b > a { b } else { a };
+    let mut lanes = [f32::NEG_INFINITY; 16];
+    let mut chunks = logits.chunks_exact(lanes.len());
+    for chunk in &mut chunks {
+        for (lane, &l) in lanes.iter_mut().zip(chunk) {
+            *lane = larger(*lane, l);
+        }
+    }
+    let max = lanes
+        .into_iter()
+        .chain(chunks.remainder().iter().copied())
+        .fold(f32::NEG_INFINITY, larger);
+    if banned
+        .iter()
+        .any(|&id| logits.get(id as usize) == Some(&max))
+    {
+        // Rare: a banned token holds the maximum, so look again without it.
+        let allowed = logits
+            .iter()
+            .enumerate()
+            .filter(|(id, _)| !banned.contains(&(*id as u32)));
+        return allowed.fold(f32::NEG_INFINITY, |m, (_, &l)| larger(m, l));
+    }
+    max
+}
+
+/// exp((logit - max) * inv_temperature) for every logit, into `weights`.
+fn relative_weights(logits: &[f32], max: f32, inv_temperature: f32, weights: &mut Vec<f32>) {
+    weights.clear();
+    weights.extend(
+        logits
+            .iter()
+            .map(|&l| exp_nonpositive((l - max) * inv_temperature)),
+    );
+}
+
+/// The sum of `weights` (accumulated in f64) and how many of them are positive.
+fn sum_and_count_positive(weights: &[f32]) -> (f64, usize) {
+    let mut sums = [0.0f64; 8];
+    let mut counts = [0usize; 8];
+    let mut chunks = weights.chunks_exact(sums.len());
+    for chunk in &mut chunks {
+        for ((sum, count), &w) in sums.iter_mut().zip(&mut counts).zip(chunk) {
+            *sum += f64::from(w);
+            *count += usize::from(w > 0.0);
+        }
+    }
+    let rest = chunks.remainder();
+    let sum = sums.iter().sum::<f64>() + rest.iter().map(|&w| f64::from(w)).sum::<f64>();
+    let count = counts.iter().sum::<usize>() + rest.iter().filter(|&&w| w > 0.0).count();
+    (sum, count)
+}
+
+/// e^x for x <= 0, within 1.5e-7 relative error (about one f32 ulp); 0 below -87 (where f32 leaves its normal range)
+/// and for NaN. Plain branch-free f32/i32 arithmetic, so a loop over it becomes SIMD code where
+/// `f32::exp` is one libm call per element; and no fused multiply-adds, so every build (SSE2,
+/// AVX2, AVX-512) computes the same bits and a seed draws the same samples.
+fn exp_nonpositive(x: f32) -> f32 {
+    // Adding 1.5 * 2^23 rounds to the nearest integer, which lands in the low mantissa bits.
+    const ROUND: f32 = 12_582_912.0;
+    // ln 2 split so that n * LN2_HI is exact for the n that occur here (Cody and Waite).
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    let shifted = x * std::f32::consts::LOG2_E + ROUND;
+    let n = shifted - ROUND;
+    // e^x = 2^n * e^r with |r| <= ln(2) / 2, where a degree-7 Taylor series is within 1e-8.
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let series = 1.0
+        + r * (1.0
+            + r * (1.0 / 2.0
+                + r * (1.0 / 6.0
+                    + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r / 5040.0))))));
+    let exponent = (shifted.to_bits() as i32)
+        .wrapping_sub(ROUND.to_bits() as i32)
+        .wrapping_add(127);
+    let two_to_n = f32::from_bits((exponent as u32) << 23);
+    if x >= -87.0 { series * two_to_n } else { 0.0 }
 }
 
 /// Draws one of `candidates` (weights, most likely first) in proportion to its weight.
@@ -445,14 +544,40 @@ mod tests {
         }
     }
 
-    /// Top-p the plain way: every token sorted, most likely first, cut where the mass reaches
+    #[test]
+    fn exp_edges() {
+        assert_eq!(
+            exp_nonpositive(0.0),
+            1.0,
+            "min-p relies on the top weight being exactly 1"
+        );
+        assert_eq!(exp_nonpositive(-0.0), 1.0);
+        assert_eq!(exp_nonpositive(f32::NAN), 0.0);
+        assert_eq!(exp_nonpositive(f32::NEG_INFINITY), 0.0);
+        assert_eq!(exp_nonpositive(-87.5), 0.0);
+        assert!(exp_nonpositive(-87.0) > 0.0);
+    }
+
+    #[test]
+    fn exp_matches_f64_exp() {
+        // A dense sweep of the whole range: a wrong series coefficient shows up as an error of
+        // about 2e-7 somewhere in it.
+        for step in 0..=2_900_000u32 {
+            let x = step as f32 * -3e-5;
+            let exact = f64::from(x).exp();
+            let relative_error = (f64::from(exp_nonpositive(x)) - exact).abs() / exact;
+            assert!(relative_error < 1.5e-7, "x = {x}: error {relative_error:e}");
+        }
+    }
+
+    /// Top-p the plain way (with the same exp, which `exp_matches_f64_exp` checks on its own): every token sorted, most likely first, cut where the mass reaches
     /// `top_p`, drawn in that order.
     fn full_sort_draw(logits: &[f32], temperature: f32, top_p: f32, rng: &mut ChaCha8Rng) -> u32 {
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let mut weights: Vec<(f32, u32)> = logits
             .iter()
             .enumerate()
-            .map(|(id, &l)| (((l - max) * (1.0 / temperature)).exp(), id as u32))
+            .map(|(id, &l)| (exp_nonpositive((l - max) * (1.0 / temperature)), id as u32))
             .filter(|w| w.0 > 0.0)
             .collect();
         let target = f64::from(top_p) * weights.iter().map(|w| f64::from(w.0)).sum::<f64>();
