@@ -9,8 +9,8 @@
 # Every measurement alternates the two engines, REPEATS times (default 3), and the raw JSON lines
 # go to OUT_DIR/results.jsonl; OUT_DIR/summary.md has the medians and ratios. Builds with
 # RUSTFLAGS="-C target-cpu=native" (llama-cpp-python is also built for the local CPU by pip);
-# set NATIVE=0 for the portable build. Takes about 30 minutes on 2 cores; PARTS picks a subset
-# of "decode memory gsm8k" (default: all three; decode alone takes about 10 minutes).
+# set NATIVE=0 for the portable build. PARTS picks a subset of "decode memory gsm8k" (default:
+# all three). On 2 idle cores decode takes about 15 minutes, memory 15-30, gsm8k about 56.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -12,7 +12,8 @@ Prints one JSON object per measurement, with the same fields as examples/engine_
                                                  the plain way: Llama.create_completion, one
                                                  sample after another
 
-Settings: temperature 0.6, top-p 0.95, flash attention off, 2 threads (BOUNDARY_THREADS).
+Settings: temperature 0.6, top-p 0.95, 2 threads (BOUNDARY_THREADS), flash attention off unless
+BOUNDARY_FLASH_ATTENTION=1.
 """
 
 import ctypes
@@ -31,6 +32,7 @@ LONG_TEXT = ("The derivative measures how a function changes as its input change
              "derivative at a point a is the limit of (f(a + h) - f(a)) / h as h approaches zero, when that "
              "limit exists. Geometrically it is the slope of the tangent line to the graph of f at a. ")
 THREADS = int(os.environ.get("BOUNDARY_THREADS", "2"))
+FLASH_ATTENTION = os.environ.get("BOUNDARY_FLASH_ATTENTION") == "1"
 
 
 def peak_rss_mib():
@@ -56,7 +58,8 @@ class Engine:
         cparams.n_threads = THREADS
         cparams.n_threads_batch = THREADS
         cparams.kv_unified = False
-        cparams.flash_attn_type = lc.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        cparams.flash_attn_type = (lc.LLAMA_FLASH_ATTN_TYPE_ENABLED if FLASH_ATTENTION
+                                   else lc.LLAMA_FLASH_ATTN_TYPE_DISABLED)
         self.ctx = lc.llama_init_from_model(self.model, cparams)
         self.mem = lc.llama_get_memory(self.ctx)
         self.batch = lc.llama_batch_init(max(n_batch, n_seq), 0, 1)
@@ -172,7 +175,7 @@ def sequential(path, prompts_path, n, max_tokens):
     """The plain way to get n samples per problem with llama.cpp: one completion at a time."""
     from llama_cpp import Llama
     llm = Llama(model_path=path, n_ctx=2048, n_threads=THREADS, n_threads_batch=THREADS,
-                flash_attn=False, verbose=False)
+                flash_attn=FLASH_ATTENTION, verbose=False)
     with open(prompts_path) as f:
         prompts = [json.loads(line) for line in f if line.strip()]
     started = time.perf_counter()
@@ -202,6 +205,7 @@ def main():
     else:
         raise SystemExit(__doc__)
     result["threads"] = THREADS
+    result["flash_attention"] = FLASH_ATTENTION
     result["peak_rss_mib"] = peak_rss_mib()
     print(json.dumps(result))
 

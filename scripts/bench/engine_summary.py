@@ -1,5 +1,6 @@
 """Summarises scripts/bench/engine.sh's results.jsonl as a Markdown table: the median of each
-measurement per engine, and the ratio Boundary / llama.cpp."""
+measurement per engine, the ratio Boundary / llama.cpp of the medians, and the ratio within
+each round (the engines alternate, so a round's pair saw the same machine)."""
 
 import json
 import statistics
@@ -17,8 +18,8 @@ for r in rows:
     by[(mode, r["engine"])].append(r)
 
 order = ["single", "batched-16", "batched-64", "prefill", "score", "batched-64 x 1024 (memory)", "gsm8k-30x16"]
-print("| measurement | Boundary | llama.cpp | ratio |")
-print("|---|---|---|---|")
+print("| measurement | Boundary | llama.cpp | ratio | per round |")
+print("|---|---|---|---|---|")
 for mode in order:
     ours = by.get((mode, "boundary"), [])
     theirs = by.get((mode, "llama.cpp"), []) + by.get((mode, "llama-cpp-python"), [])
@@ -26,17 +27,18 @@ for mode in order:
         continue
     if mode == "batched-64 x 1024 (memory)":
         a, b = ours[0]["peak_rss_mib"], theirs[0]["peak_rss_mib"]
-        print(f"| {mode}: peak RSS MiB | {a} | {b} | {a / b:.2f} |")
+        print(f"| {mode}: peak RSS MiB | {a} | {b} | {a / b:.2f} | |")
         continue
     if mode == "gsm8k-30x16":
         a, b = ours[0]["wall_seconds"], theirs[0]["wall_seconds"]
         print(f"| {mode}: wall seconds | {a:.0f} ({ours[0]['tokens_per_second']:.0f} tok/s) "
-              f"| {b:.0f} ({theirs[0]['tokens_per_second']:.0f} tok/s) | {b / a:.2f}x faster |")
+              f"| {b:.0f} ({theirs[0]['tokens_per_second']:.0f} tok/s) | {b / a:.2f}x faster | |")
         continue
     a = statistics.median(r["tokens_per_second"] for r in ours)
     b = statistics.median(r["tokens_per_second"] for r in theirs)
     spread = lambda rs: f"{min(r['tokens_per_second'] for r in rs):.0f}-{max(r['tokens_per_second'] for r in rs):.0f}"
-    print(f"| {mode}: tokens/s (median, range) | {a:.0f} ({spread(ours)}) | {b:.0f} ({spread(theirs)}) | {a / b:.2f} |")
+    rounds = ", ".join(f"{x['tokens_per_second'] / y['tokens_per_second']:.2f}" for x, y in zip(ours, theirs))
+    print(f"| {mode}: tokens/s (median, range) | {a:.0f} ({spread(ours)}) | {b:.0f} ({spread(theirs)}) | {a / b:.2f} | {rounds} |")
 single = by.get(("single", "llama.cpp"))
 if single:
     base = statistics.median(r["tokens_per_second"] for r in single)
@@ -44,4 +46,11 @@ if single:
         ours = by.get((f"batched-{n}", "boundary"))
         if ours:
             a = statistics.median(r["tokens_per_second"] for r in ours)
-            print(f"| batched-{n} vs llama.cpp single-stream | {a:.0f} | {base:.0f} | {a / base:.2f} |")
+            print(f"| batched-{n} vs llama.cpp single-stream | {a:.0f} | {base:.0f} | {a / base:.2f} | |")
+# The issue's scoring target is llama.cpp's prompt processing (last position's logits only),
+# which does less work than scoring (logits and log-softmax at every position).
+ours, theirs = by.get(("score", "boundary")), by.get(("prefill", "llama.cpp"))
+if ours and theirs:
+    a = statistics.median(r["tokens_per_second"] for r in ours)
+    b = statistics.median(r["tokens_per_second"] for r in theirs)
+    print(f"| score vs llama.cpp prompt processing | {a:.0f} | {b:.0f} | {a / b:.2f} | |")

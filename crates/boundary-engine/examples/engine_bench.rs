@@ -4,12 +4,14 @@
 //!
 //!   engine_bench MODEL single  TOKENS            one sample, EOS masked
 //!   engine_bench MODEL batched N TOKENS          N samples of one prompt, EOS masked
+//!   engine_bench MODEL free N SLOTS TOKENS       N samples, at most SLOTS at a time, ending at
+//!                                                EOS or TOKENS: lengths differ, as in real runs
 //!   engine_bench MODEL prefill TOKENS            prompt processing: a TOKENS-long prompt
 //!   engine_bench MODEL score TOKENS              log-probabilities of a TOKENS-long text
 //!
 //! Settings for every mode: the paper's temperature 0.6 and top-p 0.95, 2 threads unless
-//! BOUNDARY_THREADS says otherwise. The prompt is the ChatML-rendered GSM8K question used by
-//! the llama.cpp side.
+//! BOUNDARY_THREADS says otherwise; flash attention off unless BOUNDARY_FLASH_ATTENTION=1. The
+//! prompt is the ChatML-rendered GSM8K question used by the llama.cpp side.
 
 use std::convert::Infallible;
 use std::path::PathBuf;
@@ -28,29 +30,33 @@ const LONG_TEXT: &str = "The derivative measures how a function changes as its i
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: engine_bench MODEL (single TOKENS | batched N TOKENS | prefill TOKENS | score TOKENS)";
+    let usage = "usage: engine_bench MODEL (single TOKENS | batched N TOKENS | free N SLOTS TOKENS | prefill TOKENS | score TOKENS)";
     let model_path = PathBuf::from(args.get(1).expect(usage));
     let mode = args.get(2).expect(usage).as_str();
     let number = |i: usize| -> usize { args.get(i).expect(usage).parse().expect(usage) };
     let threads =
         std::env::var("BOUNDARY_THREADS").map_or(2, |t| t.parse().expect("BOUNDARY_THREADS"));
+    let flash_attention = std::env::var("BOUNDARY_FLASH_ATTENTION").is_ok_and(|v| v == "1");
     let model = Model::load(
         &model_path,
         &ModelOptions {
             threads,
+            flash_attention,
             ..ModelOptions::default()
         },
     )
     .expect("loading the model");
     let result = match mode {
-        "single" => sample(&model, 1, number(3)),
-        "batched" => sample(&model, number(3), number(4)),
+        "single" => sample(&model, 1, 1, number(3), true),
+        "batched" => sample(&model, number(3), number(3), number(4), true),
+        "free" => sample(&model, number(3), number(4), number(5), false),
         "prefill" => prefill(&model, number(3)),
         "score" => score_text(&model, number(3)),
         _ => panic!("{usage}"),
     };
     let mut result = result;
     result["threads"] = json!(threads);
+    result["flash_attention"] = json!(flash_attention);
     result["peak_rss_mib"] = json!(peak_rss_mib());
     println!("{result}");
 }
@@ -69,8 +75,15 @@ fn long_tokens(model: &Model, count: usize) -> Vec<u32> {
     tokens
 }
 
-/// n samples of the chat prompt, `tokens` each (EOS masked), decoded together.
-fn sample(model: &Model, n: usize, tokens: usize) -> serde_json::Value {
+/// n samples of the chat prompt, at most `slots` decoding together, `tokens` each when EOS is
+/// masked, else up to `tokens`.
+fn sample(
+    model: &Model,
+    n: usize,
+    slots: usize,
+    tokens: usize,
+    ignore_eos: bool,
+) -> serde_json::Value {
     let prompt = chat_prompt(model);
     let prompt_len = prompt.len();
     let requests = [GenerationRequest {
@@ -86,11 +99,11 @@ fn sample(model: &Model, n: usize, tokens: usize) -> serde_json::Value {
         temperature: 0.6,
         top_p: 0.95,
         max_tokens: tokens,
-        ignore_eos: true,
+        ignore_eos,
         ..SamplingParams::default()
     };
     let config = GenerationConfig {
-        max_sequences: n,
+        max_sequences: slots,
         ..GenerationConfig::default()
     };
     let stats = generate(model, &requests, &params, &config, |_| {
@@ -100,7 +113,11 @@ fn sample(model: &Model, n: usize, tokens: usize) -> serde_json::Value {
     let decode_seconds = (stats.wall_time - stats.prefill_time).as_secs_f64();
     json!({
         "engine": "boundary",
-        "mode": if n == 1 { "single".to_owned() } else { format!("batched-{n}") },
+        "mode": match (n, ignore_eos) {
+            (1, true) => "single".to_owned(),
+            (_, true) => format!("batched-{n}"),
+            (_, false) => format!("free-{n}x{slots}"),
+        },
         "samples": n,
         "prompt_tokens": prompt_len,
         "generated_tokens": stats.generated_tokens,

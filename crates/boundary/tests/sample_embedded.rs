@@ -105,6 +105,17 @@ fn samples_resume_and_are_refused_on_changed_settings() {
     );
     let err = t.fails(&changed);
     assert!(err.contains("temperature: 1.0 → 0.5"), "{err}");
+
+    // Flash attention moves log-probabilities, so switching it on is a changed setting too;
+    // a run of its own with it completes.
+    let mut flash = sample_args(model, "run.db", "3", "16");
+    flash.push("--flash-attention");
+    let err = t.fails(&flash);
+    assert!(err.contains("flash_attention"), "{err}");
+    let mut flash = sample_args(model, "flash.db", "1", "8");
+    flash.extend(["--flash-attention", "--json"]);
+    let summary: Value = serde_json::from_str(&t.ok(&flash)).unwrap();
+    assert_eq!(summary["completed"], 2, "{summary}");
 }
 
 #[test]

@@ -61,7 +61,7 @@ pub fn sample(
                 // Consecutive runs of one model (its benchmarks) share the loaded model.
                 if loaded.as_ref().is_none_or(|(p, _)| p != path) {
                     drop(loaded.take()); // free the previous model's memory first
-                    loaded = Some((path.clone(), embedded::load_model(path, 0)?));
+                    loaded = Some((path.clone(), embedded::load_model(path, 0, false)?));
                 }
                 let (_, model) = loaded.as_ref().context("the model is loaded")?;
                 let engine = embedded::EmbeddedSampleArgs::default();

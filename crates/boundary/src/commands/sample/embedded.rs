@@ -33,6 +33,11 @@ pub struct EmbeddedSampleArgs {
     /// KV-cache memory limit in MiB.
     #[arg(long, default_value_t = DEFAULT_KV_CACHE_MIB, value_name = "MIB")]
     pub kv_cache_mib: u64,
+    /// Use llama.cpp's flash attention. It skips the cache cells a shorter sample does not
+    /// use, so it is faster when samples' lengths differ; it also moves log-probabilities by
+    /// up to ~0.2 nats, so the run records it and a resume must use the same setting.
+    #[arg(long)]
+    pub flash_attention: bool,
 }
 
 const DEFAULT_BATCH: usize = 64;
@@ -44,6 +49,7 @@ impl Default for EmbeddedSampleArgs {
             threads: 0,
             batch: DEFAULT_BATCH,
             kv_cache_mib: DEFAULT_KV_CACHE_MIB,
+            flash_attention: false,
         }
     }
 }
@@ -59,6 +65,12 @@ pub fn run(args: SampleArgs, global: &GlobalArgs) -> anyhow::Result<()> {
     let model_path = Path::new(&args.model);
     let mut spec = args.run_spec("embedded", &params, &prompts, Some(SEED_POLICY));
     identify_model(&mut spec, model_path)?;
+    if args.embedded.flash_attention
+        && let Value::Object(settings) = &mut spec.sampling
+    {
+        // Only when on, so runs made before the flag existed resume unchanged.
+        settings.insert("flash_attention".into(), Value::from(true));
+    }
     let selected = args.selected(&prompts);
     let mut store = Store::open(&args.store)
         .with_context(|| format!("cannot open the store {}", args.store.display()))?;
@@ -79,15 +91,19 @@ pub fn run(args: SampleArgs, global: &GlobalArgs) -> anyhow::Result<()> {
         );
     }
     let plan = plan(&mut store, &spec, &prompts, args.n, args.shard)?;
-    let model = load_model(model_path, args.embedded.threads)?;
+    let model = load_model(
+        model_path,
+        args.embedded.threads,
+        args.embedded.flash_attention,
+    )?;
     let (written, outcome) = sample_plan(&model, store, &plan, &params, &args.embedded, quiet)?;
     finish(&args, global, spec, &selected, written, outcome, started)
 }
 
 /// Loads a GGUF file or safetensors directory for the engine, with `threads` kernel
 /// threads; 0 means `$BOUNDARY_THREADS` when set (a machine shared with other work runs
-/// llama.cpp faster on fewer threads), else one per core.
-pub fn load_model(path: &Path, threads: usize) -> anyhow::Result<Model> {
+/// llama.cpp faster on fewer threads), else one per core; flash attention as asked.
+pub fn load_model(path: &Path, threads: usize, flash_attention: bool) -> anyhow::Result<Model> {
     let threads = match threads {
         0 => match std::env::var("BOUNDARY_THREADS") {
             Ok(text) => text
@@ -102,6 +118,7 @@ pub fn load_model(path: &Path, threads: usize) -> anyhow::Result<Model> {
         path,
         &ModelOptions {
             threads,
+            flash_attention,
             ..ModelOptions::default()
         },
     )

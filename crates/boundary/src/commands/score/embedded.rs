@@ -37,7 +37,8 @@ impl EmbeddedScorer {
     /// core).
     pub fn load(path: &Path, threads: usize) -> anyhow::Result<Self> {
         Ok(Self {
-            model: load_model(path, threads)?,
+            // Scores stay comparable with llama.cpp's defaults and across runs: no flash attention.
+            model: load_model(path, threads, false)?,
         })
     }
 
