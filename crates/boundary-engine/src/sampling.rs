@@ -282,10 +282,11 @@ fn sum_and_count_positive(weights: &[f32]) -> (f64, usize) {
     (sum, count)
 }
 
-/// e^x for x <= 0, within 1.5e-7 relative error (about one f32 ulp); 0 below -87 (where f32 leaves its normal range)
-/// and for NaN. Plain branch-free f32/i32 arithmetic, so a loop over it becomes SIMD code where
-/// `f32::exp` is one libm call per element; and no fused multiply-adds, so every build (SSE2,
-/// AVX2, AVX-512) computes the same bits and a seed draws the same samples.
+/// e^x for x <= 0, within 1.5e-7 relative error (about one f32 ulp); 0 below -87 (where f32
+/// leaves its normal range) and for NaN. Plain branch-free f32/i32 arithmetic, so a loop over
+/// it becomes SIMD code where `f32::exp` is one libm call per element; and no fused
+/// multiply-adds, so every build (SSE2, AVX2, AVX-512) computes the same bits and a seed draws
+/// the same samples.
 fn exp_nonpositive(x: f32) -> f32 {
     // Adding 1.5 * 2^23 rounds to the nearest integer, which lands in the low mantissa bits.
     const ROUND: f32 = 12_582_912.0;
