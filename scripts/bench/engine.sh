@@ -10,7 +10,8 @@
 # go to OUT_DIR/results.jsonl; OUT_DIR/summary.md has the medians and ratios. Builds with
 # RUSTFLAGS="-C target-cpu=native" (llama-cpp-python is also built for the local CPU by pip);
 # set NATIVE=0 for the portable build. PARTS picks a subset of "decode memory gsm8k" (default:
-# all three). On 2 idle cores decode takes about 15 minutes, memory 15-30, gsm8k about 56.
+# all three); GSM8K_PROBLEMS (default 30) how many of the GSM8K problems the whole run samples.
+# On 2 idle cores decode takes about 15 minutes, memory 15-30, gsm8k about 56.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -68,12 +69,19 @@ if [[ "$parts" != *" gsm8k "* ]]; then
     exit 0
 fi
 
-echo "engine bench: 30 GSM8K problems x 16 samples, max 512 tokens"
-prompts="$here/data/gsm8k-30.jsonl"
+problems="${GSM8K_PROBLEMS:-30}"
+echo "engine bench: $problems GSM8K problems x 16 samples, max 512 tokens"
+prompts="$out/gsm8k-$problems.jsonl"
+head -n "$problems" "$here/data/gsm8k-30.jsonl" >"$prompts"
 rm -f "$out/run.db"
 start=$(date +%s.%N)
-"$boundary" sample --model "$model" --prompts "$prompts" --n 16 --temperature 0.6 --top-p 0.95 \
-    --max-tokens 512 --seed 0 --store "$out/run.db" --threads "$BOUNDARY_THREADS" --quiet
+# Its log ends with where the engine's time went (decode, prefill, sampling, store).
+if ! "$boundary" sample --model "$model" --prompts "$prompts" --n 16 --temperature 0.6 \
+    --top-p 0.95 --max-tokens 512 --seed 0 --store "$out/run.db" --threads "$BOUNDARY_THREADS" \
+    --quiet -v 2>"$out/boundary-sample.log"; then
+    cat "$out/boundary-sample.log" >&2
+    exit 1
+fi
 end=$(date +%s.%N)
 tokens=$("$python" - "$out/run.db" <<'EOF'
 import sqlite3, sys
@@ -83,7 +91,7 @@ EOF
 "$python" - "$start" "$end" "$tokens" >>"$results" <<'EOF'
 import json, sys
 start, end, tokens = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
-print(json.dumps({"engine": "boundary", "mode": "gsm8k-30x16", "wall_seconds": end - start,
+print(json.dumps({"engine": "boundary", "mode": "gsm8k", "wall_seconds": end - start,
                   "generated_tokens": tokens, "tokens_per_second": tokens / (end - start)}))
 EOF
 "$python" "$here/engine_llama_cpp.py" "$model" sequential "$prompts" 16 512 >>"$results" 2>>"$llama_log"

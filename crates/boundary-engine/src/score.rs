@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::token::LlamaToken;
-use rayon::prelude::*;
 
 use crate::backend::{clear_recent_problems, take_recent_problems};
 use crate::generate::{KvFit, check_prompt, kv_fit};
@@ -190,16 +189,9 @@ pub fn score<E>(
         stats.processed_tokens += batch.n_tokens() as u64;
 
         let softmax_started = Instant::now();
-        let logits: Vec<&[f32]> = rows
-            .iter()
-            .map(|&(_, _, row)| ctx.get_logits_ith(row))
-            .collect();
-        let scored: Vec<f64> = logits
-            .par_iter()
-            .zip(&rows)
-            .map(|(logits, &(_, target, _))| log_softmax_at(logits, target as usize))
-            .collect();
-        for (&(slot, _, _), logprob) in rows.iter().zip(scored) {
+        // One thread on purpose, as in generation: see `generate::Run::step`.
+        for &(slot, target, row) in &rows {
+            let logprob = log_softmax_at(ctx.get_logits_ith(row), target as usize);
             in_flight[slot].logprobs.push(logprob);
         }
         stats.softmax_time += softmax_started.elapsed();

@@ -158,6 +158,16 @@ pub fn sample_plan(
     // Every sample handed to the sink is committed before anyone reads the store back.
     let written = sink.finish().context("the store writer failed")?;
     let made = made?;
+    let engine_time = &made.generation;
+    tracing::info!(
+        wall_s = engine_time.wall_time.as_secs_f64(),
+        decode_s = engine_time.decode_time.as_secs_f64(),
+        prefill_s = engine_time.prefill_time.as_secs_f64(),
+        sampling_s = engine_time.sampling_time.as_secs_f64(),
+        store_s = engine_time.handler_time.as_secs_f64(),
+        mean_batch = engine_time.generated_tokens as f64 / engine_time.decode_steps.max(1) as f64,
+        "where the engine's time went"
+    );
     let outcome = BackendOutcome {
         tokens: made.generation.generated_tokens,
         errors: made.errors,
