@@ -3,7 +3,9 @@
 //! is reported up front instead of being truncated or failing sample by sample.
 //!
 //! Prompt tokens are counted by the server itself (a one-token request's
-//! `usage.prompt_tokens`), so the count includes whatever chat template it applies.
+//! `usage.prompt_tokens`), so the count includes whatever chat template it applies. A raw
+//! ASCII prompt short enough that it fits whatever the tokenizer does is not sent: counting
+//! makes the server process every prompt once more before sampling starts.
 
 use std::fmt;
 use std::sync::Arc;
@@ -14,7 +16,7 @@ use tokio::sync::mpsc;
 use crate::dispatch::{self, Job, RunEnd, RunError, StopSignal};
 use crate::pool::{Endpoint, EndpointPool};
 use crate::progress::Progress;
-use boundary_sample::SamplingParams;
+use boundary_sample::{PromptInput, SamplingParams};
 
 use crate::request::{RequestShape, generation_body, route_of};
 use crate::retry::RetryPolicy;
@@ -43,7 +45,8 @@ impl fmt::Display for Unfit {
 pub struct ContextReport {
     pub checked: usize,
     pub unfit: Vec<Unfit>,
-    /// Largest prompt seen, in tokens.
+    /// Largest prompt the server counted, in tokens (prompts that fit by their length alone
+    /// are not counted).
     pub longest_prompt: u64,
 }
 
@@ -102,7 +105,26 @@ impl Job for CountJob {
     }
 }
 
-/// Counts every prompt and reports those for which `prompt + max_tokens > context_length`.
+/// Tokens a server may add around a raw prompt: BOS, EOS, a tokenizer's leading-space marker.
+const ADDED_TOKENS_MARGIN: u64 = 8;
+
+/// Whether a prompt fits the context whatever its tokenization. Every token of a raw ASCII
+/// text stands for at least one of its characters (byte-level BPE, and SentencePiece, whose
+/// normalisation leaves ASCII as it is), so the text's length bounds its token count. Other
+/// text can grow under Unicode normalisation, and a chat template adds tokens not seen here:
+/// those prompts are counted by the server.
+fn fits_by_length(input: &PromptInput, max_tokens: u64, context_length: u64) -> bool {
+    match input {
+        PromptInput::Text(text) => {
+            text.is_ascii()
+                && text.len() as u64 + ADDED_TOKENS_MARGIN + max_tokens <= context_length
+        }
+        PromptInput::Chat(_) => false,
+    }
+}
+
+/// Counts every prompt that does not fit by its length alone ([`fits_by_length`]) and
+/// reports those for which `prompt + max_tokens > context_length`.
 /// A prompt the server refuses to count (typically a 400 because it alone exceeds the
 /// context) is reported with the server's message.
 pub async fn check_context(
@@ -124,10 +146,12 @@ pub async fn check_context(
         seed: params.seed,
         extra: params.extra.clone(),
     });
+    let max_tokens = u64::from(params.max_tokens);
     let model: Arc<str> = Arc::from(model);
-    let jobs = problems
+    let jobs: Vec<CountJob> = problems
         .iter()
         .enumerate()
+        .filter(|(_, problem)| !fits_by_length(&problem.input, max_tokens, context_length))
         .map(|(index, problem)| CountJob {
             model: model.clone(),
             params: counting_params.clone(),
@@ -157,9 +181,8 @@ pub async fn check_context(
         return Ok(None);
     }
     counts.sort_by_key(|(index, _)| *index);
-    let max_tokens = u64::from(params.max_tokens);
     let mut report = ContextReport {
-        checked: counts.len(),
+        checked: problems.len(),
         ..ContextReport::default()
     };
     for (index, counted) in counts {
@@ -186,4 +209,30 @@ pub async fn check_context(
         }
     }
     Ok(Some(report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use boundary_sample::ChatMessage;
+
+    #[test]
+    fn short_ascii_text_fits_by_length_and_needs_no_count() {
+        let text = PromptInput::Text("Question: 2 + 2?\nAnswer:".into());
+        // 24 characters + 8 added tokens + 100 generated = 132.
+        assert!(fits_by_length(&text, 100, 132));
+        assert!(!fits_by_length(&text, 100, 131));
+    }
+
+    #[test]
+    fn text_that_normalisation_may_grow_and_chat_are_always_counted() {
+        // U+FDFA is 3 bytes that NFKC turns into 18 characters.
+        let arabic = PromptInput::Text("\u{fdfa}".into());
+        assert!(!fits_by_length(&arabic, 1, 1_000_000));
+        let chat = PromptInput::Chat(vec![ChatMessage {
+            role: "user".into(),
+            content: "Hi".into(),
+        }]);
+        assert!(!fits_by_length(&chat, 1, 1_000_000));
+    }
 }

@@ -317,8 +317,8 @@ fn spent_retries_store_failures_that_a_rerun_completes_and_keys_never_leak() {
         api_key: Some(KEY.into()),
         ..InstantConfig::default()
     });
-    // The probe's two test requests and the two prompt counts of the context check pass;
-    // then every generation fails with a 500 whose body
+    // The probe's two test requests pass (the short prompts fit the context by their length,
+    // so the context check sends none); then every generation fails with a 500 whose body
     // echoes the Authorization header. Two problems, one request each, two attempts: four
     // failures in a row, fewer than take an endpoint out of rotation (five), so the retry
     // budget is what ends them (the endpoint-down path has its own test below).
@@ -326,7 +326,7 @@ fn spent_retries_store_failures_that_a_rerun_completes_and_keys_never_leak() {
         &server,
         FaultPlan {
             rates: vec![(Fault::ServerError, 1.0)],
-            pass_first: 4,
+            pass_first: 2,
             ..FaultPlan::none()
         },
     );
@@ -390,11 +390,13 @@ fn spent_retries_store_failures_that_a_rerun_completes_and_keys_never_leak() {
 fn when_no_server_works_the_run_stops_after_waiting_and_resumes_later() {
     let servers = Servers::new();
     let server = servers.instant(InstantConfig::default());
+    // Only the probe's test request passes (chunks of 2 need no larger `n` tested, and the
+    // short prompts fit the context by their length); every later request fails.
     let proxy = servers.proxy(
         &server,
         FaultPlan {
             rates: vec![(Fault::ServerError, 1.0)],
-            pass_first: 2,
+            pass_first: 1,
             ..FaultPlan::none()
         },
     );
@@ -423,7 +425,8 @@ fn when_no_server_works_the_run_stops_after_waiting_and_resumes_later() {
     );
     assert!(stderr.contains(&format!("{url}: HTTP 500")), "{stderr}");
     // Nothing was stored as failed: the samples are simply still missing.
-    assert!(samples(&t, "run.db").values().all(|s| s.is_empty()));
+    let stored = samples(&t, "run.db");
+    assert!(stored.values().all(|s| s.is_empty()), "{stored:?}");
     let direct = server.base_url();
     t.ok(&[&sample_args(&direct, "run.db", "4")[..], &["--quiet"]].concat());
     assert_exactly_n_distinct(&t, "run.db", 8, 4);
