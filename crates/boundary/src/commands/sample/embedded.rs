@@ -34,8 +34,9 @@ pub struct EmbeddedSampleArgs {
     #[arg(long, default_value_t = DEFAULT_KV_CACHE_MIB, value_name = "MIB")]
     pub kv_cache_mib: u64,
     /// Use llama.cpp's flash attention. It skips the cache cells a shorter sample does not
-    /// use, so it is faster when samples' lengths differ; it also moves log-probabilities by
-    /// up to ~0.2 nats, so the run records it and a resume must use the same setting.
+    /// use, but measured no faster on a 2-core CPU (docs/benchmarks/engine.md, run G); it
+    /// moves log-probabilities by up to ~0.2 nats, so the run records it and a resume must use
+    /// the same setting.
     #[arg(long)]
     pub flash_attention: bool,
 }
