@@ -20,6 +20,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 ROUNDS="${1:-2}"
 MAX_TOKENS=32
 SERVER_THREADS="${SERVER_THREADS:-1}"
+# 1,024 tokens per slot, as a GPU server has room for a prompt and its samples: Boundary then
+# skips counting these short ASCII prompts (docs/cluster.md), as it would there. With 4096
+# (256 per slot) it counts them first, a prompt-processing pass the generator never makes.
+SERVER_CONTEXT="${SERVER_CONTEXT:-16384}"
 PY="$("$ROOT/scripts/bench/openai_venv.sh")"
 SERVER_BIN="$("$ROOT/scripts/setup/llama-server.sh")"
 "$ROOT/scripts/setup/model.sh" >&2
@@ -30,7 +34,7 @@ BOUNDARY="${CARGO_TARGET_DIR:-$ROOT/target}/release/boundary"
 
 WORK="$(mktemp -d)"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-"$SERVER_BIN" --host 127.0.0.1 --port "$PORT" -t "$SERVER_THREADS" --parallel 16 -c 4096 -m "$MODEL" \
+"$SERVER_BIN" --host 127.0.0.1 --port "$PORT" -t "$SERVER_THREADS" --parallel 16 -c "$SERVER_CONTEXT" -m "$MODEL" \
     >"$WORK/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -49,20 +53,25 @@ for count in (2, 8):
             out.write(json.dumps({"id": row["id"], "prompt": f"Question: {question}\nAnswer:"}) + "\n")
 PYCODE
 
-COMMON=(--temperature 0.6 --top-p 0.95 --max-tokens "$MAX_TOKENS" --extra-body '{"ignore_eos": true}')
+COMMON=(--temperature 0.6 --top-p 0.95 --max-tokens "$MAX_TOKENS")
+# Boundary switches off llama-server's default top-k 40 and min-p 0.05 (docs/cluster.md); the
+# generator sends the same fields, so the server does the same work for both.
+BOUNDARY_BODY='{"ignore_eos": true}'
+GENERATOR_BODY='{"ignore_eos": true, "top_k": 0, "min_p": 0.0, "repeat_penalty": 1.0}'
 RESULTS="$WORK/results.jsonl"
 label() { sed -u "s/^{/{\"workload\":\"$1\",\"round\":$2,/" | tee -a "$RESULTS"; }
 
 generator() {  # workload, round, prompts, n, chunk sizes, in-flight values
     "$PY" "$ROOT/scripts/bench/openai_server_load.py" --endpoint "$URL" --model "$SERVED" \
-        --prompts "$3" --n "$4" --chunk-size $5 --max-in-flight $6 "${COMMON[@]}" | label "$1" "$2"
+        --prompts "$3" --n "$4" --chunk-size $5 --max-in-flight $6 "${COMMON[@]}" \
+        --extra-body "$GENERATOR_BODY" | label "$1" "$2"
 }
 
 boundary() {  # workload, round, prompts, n
     local store="$WORK/run-$1-$2.db" start end
     start="$(date +%s.%N)"
     "$BOUNDARY" sample --endpoint "$URL" --model "$SERVED" --prompts "$3" --n "$4" \
-        --seed "$2" --store "$store" -q "${COMMON[@]}"
+        --seed "$2" --store "$store" -q "${COMMON[@]}" --extra-body "$BOUNDARY_BODY"
     end="$(date +%s.%N)"
     python3 - "$store" "$start" "$end" <<'PYCODE' | label "$1" "$2"
 import json, sqlite3, sys

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::endpoint::EndpointConfig;
 use boundary_sample::{PromptInput, SamplingParams};
 
-use crate::request::{RequestShape, Route, generation_body, route_of};
+use crate::request::{NeutralDefaults, RequestShape, Route, generation_body, route_of};
 use crate::transport::{Disposition, RequestError, Transport};
 use crate::wire::{GenerationResponse, ModelList};
 
@@ -29,8 +29,10 @@ const TRANSIENT_ATTEMPTS: u32 = 5;
 /// waited for.
 pub const LOADING_WAIT: Duration = Duration::from_secs(120);
 
-/// The software behind an endpoint, as far as `/v1/models` gives it away. Informational:
-/// behaviour is decided by what the probe observed, never by this name.
+/// The software behind an endpoint, as far as `/v1/models` gives it away. Behaviour is
+/// decided by what the probe observed, with one exception: the sampling defaults a server
+/// applies to fields a request leaves out cannot be seen in its answers, so they are known
+/// by name ([`ServerKind::neutral_defaults`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ServerKind {
     Vllm,
@@ -50,6 +52,15 @@ impl ServerKind {
             Some("me") => Self::LlamaCppPython,
             Some(other) => Self::Other(other.to_owned()),
             None => Self::Other("unknown".to_owned()),
+        }
+    }
+
+    /// What this server would add to sampling fields a request leaves unset.
+    pub fn neutral_defaults(&self) -> NeutralDefaults {
+        match self {
+            Self::Vllm | Self::Sglang => NeutralDefaults::GenerationConfig,
+            Self::LlamaCppServer | Self::LlamaCppPython => NeutralDefaults::LlamaCpp,
+            Self::Other(_) => NeutralDefaults::Unknown,
         }
     }
 }
@@ -124,6 +135,7 @@ impl Capabilities {
         RequestPlan {
             counting,
             max_n: max_n.min(chunk_size).max(1),
+            neutral: self.server.neutral_defaults(),
         }
     }
 
@@ -147,6 +159,7 @@ impl Capabilities {
 pub struct RequestPlan {
     pub counting: TokenCounting,
     pub max_n: u32,
+    pub neutral: NeutralDefaults,
 }
 
 impl RequestPlan {
@@ -157,6 +170,7 @@ impl RequestPlan {
             seed,
             token_ids: self.counting == TokenCounting::TokenIds,
             logprobs_for_counting: self.counting == TokenCounting::Logprobs,
+            neutral: self.neutral,
         }
     }
 }
@@ -195,7 +209,22 @@ impl fmt::Display for CapabilityReport<'_> {
             f,
             "; tokens per choice from {counting}, up to {} choices per request",
             self.plan.max_n
-        )
+        )?;
+        let switched_off: Vec<&str> = self
+            .plan
+            .neutral
+            .fields()
+            .into_iter()
+            .map(|(field, _)| field)
+            .collect();
+        if !switched_off.is_empty() {
+            write!(
+                f,
+                "; sampling fields the run leaves unset are sent switched off ({})",
+                switched_off.join(", ")
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -270,6 +299,7 @@ pub async fn probe(
         endpoint,
         settings,
         timeout: settings.timeout.min(TEST_GENERATION_TIMEOUT),
+        neutral: server.neutral_defaults(),
     };
     let (observed, shape) = tester.test_generation().await.map_err(fail)?;
     let max_n = if observed.honours_n() && settings.wanted_n > 2 {
@@ -359,6 +389,8 @@ struct Tester<'a> {
     endpoint: &'a EndpointConfig,
     settings: ProbeSettings<'a>,
     timeout: Duration,
+    /// Sent in the test requests too, so a server that refuses them fails the probe.
+    neutral: NeutralDefaults,
 }
 
 impl Tester<'_> {
@@ -374,6 +406,7 @@ impl Tester<'_> {
                 seed: None,
                 token_ids,
                 logprobs_for_counting: logprobs,
+                neutral: self.neutral,
             }
         });
         let mut rejected = None;
@@ -570,6 +603,7 @@ mod tests {
             seed: None,
             token_ids: true,
             logprobs_for_counting: true,
+            neutral: NeutralDefaults::LlamaCpp,
         };
         let seen = observe(&response, shape);
         assert_eq!(seen.max_n, 2);

@@ -70,13 +70,14 @@ impl Job for CountJob {
         (self, None)
     }
 
-    fn request(&self, _endpoint: &Endpoint) -> (&'static str, Map<String, Value>) {
+    fn request(&self, endpoint: &Endpoint) -> (&'static str, Map<String, Value>) {
         let shape = RequestShape {
             logprobs: None,
             n: 1,
             seed: None,
             token_ids: false,
             logprobs_for_counting: false,
+            neutral: endpoint.plan.neutral,
         };
         let body = generation_body(&self.model, &self.problem.input, &self.params, shape);
         (route_of(&self.problem.input).path(), body)

@@ -50,7 +50,7 @@ pub use endpoint::{
 pub use health::HealthPolicy;
 pub use pool::{Endpoint, EndpointPool, EndpointStatus, NoEndpointUp, RecoveryProbe};
 pub use progress::{Progress, ProgressSnapshot};
-pub use request::{ParamsError, Route, route_of, validate};
+pub use request::{NeutralDefaults, ParamsError, Route, route_of, validate};
 pub use retry::RetryPolicy;
 pub use sampler::{Completion, Problem, SampleOutcome, SampleRecord, SamplerConfig, sample};
 pub use scorer::{

@@ -116,6 +116,43 @@ pub fn validate(params: &SamplingParams, logprobs: Option<u32>) -> Result<(), Pa
     Ok(())
 }
 
+/// Sampling fields a server fills in from its own defaults when a request leaves them out,
+/// and the values that switch each one off. Boundary sends them where the run leaves a field
+/// unset, so that samples follow the run's recorded settings and nothing else: a run's
+/// identity holds those settings, not whatever the server would have added.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NeutralDefaults {
+    /// A server whose defaults are not known: only the run's own fields are sent (the
+    /// OpenAI API itself refuses fields it does not know).
+    Unknown,
+    /// vLLM and SGLang take an unset `top_k`, `min_p` or `repetition_penalty` from the
+    /// model's `generation_config.json` (Qwen2.5-7B-Instruct's: top_k 20, repetition
+    /// penalty 1.05), so two models of one comparison would be sampled differently.
+    GenerationConfig,
+    /// llama.cpp's server defaults to top_k 40 and min_p 0.05; llama-cpp-python's server
+    /// to those and a repeat penalty of 1.1. Both read top_k 0 as off (the latter refuses -1).
+    LlamaCpp,
+}
+
+impl NeutralDefaults {
+    /// The fields sent when the run leaves them unset, with the value that switches each off.
+    pub fn fields(self) -> Vec<(&'static str, Value)> {
+        match self {
+            Self::Unknown => vec![],
+            Self::GenerationConfig => vec![
+                ("top_k", json!(-1)),
+                ("min_p", json!(0.0)),
+                ("repetition_penalty", json!(1.0)),
+            ],
+            Self::LlamaCpp => vec![
+                ("top_k", json!(0)),
+                ("min_p", json!(0.0)),
+                ("repeat_penalty", json!(1.0)),
+            ],
+        }
+    }
+}
+
 /// Options of one generation request that vary between requests of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RequestShape {
@@ -127,6 +164,8 @@ pub struct RequestShape {
     pub token_ids: bool,
     /// Ask for log-probabilities even if the user did not, to count tokens per choice.
     pub logprobs_for_counting: bool,
+    /// What the endpoint's server would add to fields the run leaves unset.
+    pub neutral: NeutralDefaults,
 }
 
 /// The JSON body of a generation request.
@@ -153,6 +192,9 @@ pub fn generation_body(
     }
     if let Some(min_p) = params.min_p {
         body.insert("min_p".into(), json!(min_p));
+    }
+    for (field, off) in shape.neutral.fields() {
+        body.entry(field).or_insert(off);
     }
     if let Some(seed) = shape.seed {
         body.insert("seed".into(), json!(seed));
@@ -200,6 +242,7 @@ mod tests {
             seed: None,
             token_ids: false,
             logprobs_for_counting: false,
+            neutral: NeutralDefaults::Unknown,
         }
     }
 
@@ -258,6 +301,42 @@ mod tests {
         assert_eq!(body["messages"], json!([{"role": "user", "content": "hi"}]));
         assert!(!body.contains_key("seed"));
         assert!(!body.contains_key("prompt"));
+    }
+
+    #[test]
+    fn unset_sampling_fields_are_switched_off_where_the_server_would_fill_them() {
+        let text = PromptInput::Text("2+2=".into());
+        let body_for = |neutral, params: &SamplingParams| {
+            let shape = RequestShape {
+                neutral,
+                ..shape(1)
+            };
+            let body = generation_body("m", &text, params, shape);
+            ["top_k", "min_p", "repetition_penalty", "repeat_penalty"]
+                .map(|field| body.get(field).cloned().unwrap_or(Value::Null))
+        };
+        let unset = params();
+        assert_eq!(
+            body_for(NeutralDefaults::Unknown, &unset),
+            [Value::Null, Value::Null, Value::Null, Value::Null]
+        );
+        assert_eq!(
+            body_for(NeutralDefaults::GenerationConfig, &unset),
+            [json!(-1), json!(0.0), json!(1.0), Value::Null]
+        );
+        assert_eq!(
+            body_for(NeutralDefaults::LlamaCpp, &unset),
+            [json!(0), json!(0.0), Value::Null, json!(1.0)]
+        );
+        // What the run sets, by option or extra body field, is sent as set.
+        let mut set = params();
+        set.top_k = Some(20);
+        set.min_p = Some(0.1);
+        set.extra.insert("repetition_penalty".into(), json!(1.05));
+        set.extra.insert("repeat_penalty".into(), json!(1.2));
+        let as_set = [json!(20), json!(0.1), json!(1.05), json!(1.2)];
+        assert_eq!(body_for(NeutralDefaults::GenerationConfig, &set), as_set);
+        assert_eq!(body_for(NeutralDefaults::LlamaCpp, &set), as_set);
     }
 
     #[test]

@@ -285,6 +285,7 @@ fn logprob_sum(choice: &Choice) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::NeutralDefaults;
 
     fn chunk(indices: Vec<u32>, chunk_size: u32) -> Chunk {
         Chunk {
@@ -350,6 +351,7 @@ mod tests {
     const LOGPROBS_PLAN: RequestPlan = RequestPlan {
         counting: TokenCounting::Logprobs,
         max_n: 16,
+        neutral: NeutralDefaults::Unknown,
     };
 
     #[test]
@@ -375,6 +377,7 @@ mod tests {
         let plan = RequestPlan {
             counting: TokenCounting::SingleChoiceUsage,
             max_n: 1,
+            neutral: NeutralDefaults::Unknown,
         };
         let one = response(
             r#"{"choices": [{"index": 0, "text": "a b"}], "usage": {"completion_tokens": 7}}"#,

@@ -159,6 +159,19 @@ async fn raw_completion(url: &str, body: Value) -> Value {
     serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
 }
 
+/// `[top_k, min_p, repeat_penalty]` of the latest task of every llama-server slot that ran
+/// one (`GET /slots`, beside the `/v1` API).
+async fn slot_sampling(url: &str) -> Vec<[f64; 3]> {
+    let root = url.trim_end_matches("/v1");
+    let response = reqwest::get(format!("{root}/slots")).await.unwrap();
+    let slots: Vec<Value> = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    slots
+        .iter()
+        .filter_map(|slot| slot.get("params"))
+        .map(|params| ["top_k", "min_p", "repeat_penalty"].map(|f| params[f].as_f64().unwrap()))
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn llama_server_batches_honours_n_and_counts_tokens_per_choice() {
     let server = RealServer::llama_server(4, 2048).unwrap_or_else(|e| panic!("{e}"));
@@ -209,6 +222,12 @@ async fn llama_server_batches_honours_n_and_counts_tokens_per_choice() {
             assert!((1..=6).contains(&tokens), "{tokens}");
         }
     }
+    // The server's top-k 40 and min-p 0.05 were switched off: the run set neither.
+    let used = slot_sampling(&url).await;
+    assert!(!used.is_empty());
+    for [top_k, min_p, repeat_penalty] in used {
+        assert_eq!((top_k, min_p, repeat_penalty), (0.0, 0.0, 1.0));
+    }
 
     // Chat messages go to /v1/chat/completions, n honoured there too.
     let chat = problems(vec![PromptInput::Chat(vec![ChatMessage {
@@ -244,6 +263,14 @@ async fn llama_server_batches_honours_n_and_counts_tokens_per_choice() {
     let first = texts(&raw_completion(&url, body(500, 3)).await);
     let second = texts(&raw_completion(&url, body(501, 3)).await);
     assert_eq!(first[1..], second[..2], "children are seeded seed+i");
+    // Those raw requests left top_k and min_p out and got the server's own defaults.
+    let defaults = slot_sampling(&url).await;
+    assert!(
+        defaults
+            .iter()
+            .any(|[top_k, min_p, _]| *top_k == 40.0 && (min_p - 0.05).abs() < 1e-6),
+        "{defaults:?}"
+    );
 
     // Scoring: llama-server ignores `echo`, and there is no prompt_logprobs.
     let items = vec![ScoreItem {
