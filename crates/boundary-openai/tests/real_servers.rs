@@ -204,6 +204,10 @@ async fn llama_server_batches_honours_n_and_counts_tokens_per_choice() {
         report.contains("usage covers 50% of the tokens"),
         "{report}"
     );
+    assert!(
+        report.ends_with("sent switched off (top_k, min_p, repeat_penalty)"),
+        "{report}"
+    );
     let endpoint = &pool.endpoints()[0];
     assert_eq!(endpoint.plan.max_n, 4);
     assert_eq!(endpoint.plan.counting, TokenCounting::Logprobs);
