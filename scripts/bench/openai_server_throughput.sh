@@ -13,7 +13,7 @@
 # First the generator sweeps chunk size x requests in flight (the tuning, printed); then
 # Boundary and the tuned generator alternate for ROUNDS rounds.
 #
-# Usage: scripts/bench/openai_server_throughput.sh [ROUNDS]    # ~10 minutes on 2 idle cores
+# Usage: scripts/bench/openai_server_throughput.sh [ROUNDS]    # 3 rounds: ~16 minutes on 2 idle cores, after the build
 # Output: one JSON line per measurement, then a markdown table (medians) on stdout.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
