@@ -16,7 +16,7 @@ use boundary_sample::{PromptInput, SamplingParams};
 
 use crate::request::{NeutralDefaults, RequestShape, Route, generation_body, route_of};
 use crate::transport::{Disposition, RequestError, Transport};
-use crate::wire::{GenerationResponse, ModelList};
+use crate::wire::{GenerationResponse, Logprobs, ModelList};
 
 /// Time allowed for `GET /models`: a live server answers at once.
 pub const MODELS_TIMEOUT: Duration = Duration::from_secs(10);
@@ -91,6 +91,10 @@ pub enum TokenCounting {
     TokenIds,
     /// Per-token log-probabilities are returned per choice; their length is the count.
     Logprobs,
+    /// llama.cpp's server's post-sampling probabilities (`post_sampling_probs`), one per
+    /// token like log-probabilities but cheaper for the server. They are not the model's
+    /// log-probabilities, so such samples store no log-probability sum.
+    PostSamplingProbs,
     /// `usage.completion_tokens` of a request that asked for one choice.
     SingleChoiceUsage,
 }
@@ -107,6 +111,8 @@ pub struct Capabilities {
     pub token_ids: bool,
     /// The server returned per-token log-probabilities when asked.
     pub logprobs: bool,
+    /// The server returned one post-sampling probability per token when asked.
+    pub post_sampling_probs: bool,
     /// `usage.completion_tokens` of the 2-choice test divided by the tokens really
     /// generated: 1.0 means usage sums over choices, 0.5 that it counts one choice.
     pub usage_coverage: Option<f64>,
@@ -127,6 +133,8 @@ impl Capabilities {
             (TokenCounting::TokenIds, self.max_n)
         } else if !self.honours_n() {
             (TokenCounting::SingleChoiceUsage, 1)
+        } else if self.post_sampling_probs {
+            (TokenCounting::PostSamplingProbs, self.max_n)
         } else if self.logprobs {
             (TokenCounting::Logprobs, self.max_n)
         } else {
@@ -149,6 +157,7 @@ impl Capabilities {
             max_n: 16,
             token_ids: false,
             logprobs: true,
+            post_sampling_probs: false,
             usage_coverage: Some(1.0),
         }
     }
@@ -169,7 +178,11 @@ impl RequestPlan {
             n,
             seed,
             token_ids: self.counting == TokenCounting::TokenIds,
-            logprobs_for_counting: self.counting == TokenCounting::Logprobs,
+            logprobs_for_counting: matches!(
+                self.counting,
+                TokenCounting::Logprobs | TokenCounting::PostSamplingProbs
+            ),
+            post_sampling_probs: self.counting == TokenCounting::PostSamplingProbs,
             neutral: self.neutral,
         }
     }
@@ -203,6 +216,7 @@ impl fmt::Display for CapabilityReport<'_> {
         let counting = match self.plan.counting {
             TokenCounting::TokenIds => "token_ids",
             TokenCounting::Logprobs => "log-probabilities",
+            TokenCounting::PostSamplingProbs => "post-sampling probabilities",
             TokenCounting::SingleChoiceUsage => "usage of one-choice requests",
         };
         write!(
@@ -300,6 +314,8 @@ pub async fn probe(
         settings,
         timeout: settings.timeout.min(TEST_GENERATION_TIMEOUT),
         neutral: server.neutral_defaults(),
+        // A field of llama.cpp's own: other servers may refuse fields they do not know.
+        offer_post_sampling_probs: server == ServerKind::LlamaCppServer,
     };
     let (observed, shape) = tester.test_generation().await.map_err(fail)?;
     let max_n = if observed.honours_n() && settings.wanted_n > 2 {
@@ -391,24 +407,36 @@ struct Tester<'a> {
     timeout: Duration,
     /// Sent in the test requests too, so a server that refuses them fails the probe.
     neutral: NeutralDefaults,
+    /// Ask for post-sampling probabilities where log-probabilities count tokens.
+    offer_post_sampling_probs: bool,
 }
 
 impl Tester<'_> {
-    /// One request for two choices of one token, asking for token ids and log-probabilities.
-    /// Servers that reject those fields are asked again without them; transient failures (a
-    /// 5xx, a dropped connection, a garbled body) are retried a few times, so a flaky server
-    /// does not fail the start, while a refused connection or a 404 fails it at once.
+    /// One request for two choices of one token, asking for token ids and log-probabilities
+    /// (post-sampling probabilities where offered). Servers that reject those fields are
+    /// asked again without them; transient failures (a 5xx, a dropped connection, a garbled
+    /// body) are retried a few times, so a flaky server does not fail the start, while a
+    /// refused connection or a 404 fails it at once.
     async fn test_generation(&self) -> Result<(Capabilities, RequestShape), ProbeProblem> {
-        let shapes = [(true, true), (false, true), (false, false)].map(|(token_ids, logprobs)| {
-            RequestShape {
-                logprobs: None,
-                n: 2,
-                seed: None,
-                token_ids,
-                logprobs_for_counting: logprobs,
-                neutral: self.neutral,
-            }
-        });
+        let offer = self.offer_post_sampling_probs;
+        let mut shapes: Vec<RequestShape> = [
+            (true, true, offer),
+            (false, true, offer),
+            (false, true, false),
+            (false, false, false),
+        ]
+        .into_iter()
+        .map(|(token_ids, logprobs, post_sampling_probs)| RequestShape {
+            logprobs: None,
+            n: 2,
+            seed: None,
+            token_ids,
+            logprobs_for_counting: logprobs,
+            post_sampling_probs,
+            neutral: self.neutral,
+        })
+        .collect();
+        shapes.dedup();
         let mut rejected = None;
         for shape in shapes {
             match self.send(shape).await? {
@@ -504,6 +532,11 @@ fn observe(response: &GenerationResponse, shape: RequestShape) -> Capabilities {
         && choices
             .iter()
             .all(|c| c.logprobs.as_ref().is_some_and(|l| !l.is_empty()));
+    let post_sampling_probs = shape.post_sampling_probs
+        && logprobs
+        && choices
+            .iter()
+            .all(|c| c.logprobs.as_ref().is_some_and(Logprobs::are_post_sampling));
     let generated: Option<usize> = if token_ids {
         choices
             .iter()
@@ -528,6 +561,7 @@ fn observe(response: &GenerationResponse, shape: RequestShape) -> Capabilities {
         max_n: choices.len() as u32,
         token_ids,
         logprobs,
+        post_sampling_probs,
         usage_coverage,
     }
 }
@@ -579,6 +613,15 @@ mod tests {
             (ignores_n.counting, ignores_n.max_n),
             (TokenCounting::SingleChoiceUsage, 1)
         );
+        let post_sampling = Capabilities {
+            post_sampling_probs: true,
+            ..caps(4, false, true)
+        }
+        .request_plan(16);
+        assert_eq!(
+            (post_sampling.counting, post_sampling.max_n),
+            (TokenCounting::PostSamplingProbs, 4)
+        );
         let opaque = caps(2, false, false).request_plan(16);
         assert_eq!(
             (opaque.counting, opaque.max_n),
@@ -603,12 +646,27 @@ mod tests {
             seed: None,
             token_ids: true,
             logprobs_for_counting: true,
+            post_sampling_probs: true,
             neutral: NeutralDefaults::LlamaCpp,
         };
         let seen = observe(&response, shape);
         assert_eq!(seen.max_n, 2);
         assert!(!seen.token_ids);
         assert!(seen.logprobs);
+        assert!(!seen.post_sampling_probs, "log-probabilities came back");
+        assert_eq!(seen.usage_coverage, Some(0.5));
+
+        let post_sampling: GenerationResponse = serde_json::from_str(
+            r#"{"choices": [
+                {"index": 0, "text": "x", "finish_reason": "length",
+                 "logprobs": {"content": [{"id": 1, "token": "x", "prob": 0.5, "top_probs": []}]}},
+                {"index": 1, "text": "y", "finish_reason": "length",
+                 "logprobs": {"content": [{"id": 2, "token": "y", "prob": 0.25, "top_probs": []}]}}],
+                "usage": {"prompt_tokens": 3, "completion_tokens": 1}}"#,
+        )
+        .unwrap();
+        let seen = observe(&post_sampling, shape);
+        assert!(seen.logprobs && seen.post_sampling_probs);
         assert_eq!(seen.usage_coverage, Some(0.5));
     }
 }

@@ -77,6 +77,7 @@ impl Job for CountJob {
             seed: None,
             token_ids: false,
             logprobs_for_counting: false,
+            post_sampling_probs: false,
             neutral: endpoint.plan.neutral,
         };
         let body = generation_body(&self.model, &self.problem.input, &self.params, shape);

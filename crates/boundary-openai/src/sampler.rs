@@ -265,7 +265,9 @@ fn count_tokens(
 ) -> Option<u32> {
     let count = match counting {
         TokenCounting::TokenIds => choice.token_ids.as_ref().map(Vec::len),
-        TokenCounting::Logprobs => choice.logprobs.as_ref().map(|l| l.len()),
+        TokenCounting::Logprobs | TokenCounting::PostSamplingProbs => {
+            choice.logprobs.as_ref().map(|l| l.len())
+        }
         TokenCounting::SingleChoiceUsage => None,
     };
     count
@@ -274,6 +276,8 @@ fn count_tokens(
         .and_then(|c| u32::try_from(c).ok())
 }
 
+/// The model's log-probability of the choice; none when any token lacks one (post-sampling
+/// probabilities are not the model's).
 fn logprob_sum(choice: &Choice) -> Option<f64> {
     let entries = choice.logprobs.as_ref()?.entries();
     if entries.is_empty() {
@@ -370,6 +374,23 @@ mod tests {
         assert_eq!(choices[0].1.num_tokens, Some(2), "not usage's 1");
         assert_eq!(choices[0].1.logprob_sum, Some(-0.75));
         assert_eq!(choices[1].1.finish_reason.as_deref(), Some("length"));
+    }
+
+    #[test]
+    fn post_sampling_probabilities_count_tokens_but_are_no_logprob_sum() {
+        let plan = RequestPlan {
+            counting: TokenCounting::PostSamplingProbs,
+            ..LOGPROBS_PLAN
+        };
+        let r = response(
+            r#"{"choices": [{"index": 0, "text": "ab", "finish_reason": "stop",
+               "logprobs": {"content": [{"id": 1, "token": "a", "prob": 0.5, "top_probs": []},
+                                        {"id": 2, "token": "b", "prob": 1.0, "top_probs": []}]}}],
+             "usage": {"completion_tokens": 2}}"#,
+        );
+        let choices = read_choices(&r, 2, plan, "e").unwrap();
+        assert_eq!(choices[0].1.num_tokens, Some(2));
+        assert_eq!(choices[0].1.logprob_sum, None);
     }
 
     #[test]

@@ -79,7 +79,12 @@ pub enum Logprobs {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct TokenLogprob {
     pub token: String,
+    #[serde(default)]
     pub logprob: Option<f64>,
+    /// llama.cpp's server with `post_sampling_probs: true` sends the token's probability
+    /// under the truncated, tempered distribution it sampled from, in place of `logprob`.
+    #[serde(default)]
+    pub prob: Option<f64>,
     #[serde(default)]
     pub bytes: Option<Vec<u8>>,
 }
@@ -95,6 +100,20 @@ impl Logprobs {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Whether every entry is a post-sampling probability (llama.cpp's server with
+    /// `post_sampling_probs`) rather than a log-probability.
+    pub fn are_post_sampling(&self) -> bool {
+        match self {
+            Self::Legacy { .. } => false,
+            Self::Content { content } => {
+                !content.is_empty()
+                    && content
+                        .iter()
+                        .all(|t| t.prob.is_some() && t.logprob.is_none())
+            }
+        }
     }
 
     /// `(token text, log-probability)` per position, in order.
@@ -186,6 +205,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(content.entries(), vec![("Hi", Some(-0.25))]);
+        // llama.cpp's server with `post_sampling_probs`: a probability, not the model's
+        // log-probability, so the entry has none.
+        let post_sampling: Logprobs = serde_json::from_str(
+            r#"{"content": [{"id": 5, "token": "Hi", "bytes": [72, 105], "prob": 0.75,
+                "top_probs": [{"id": 5, "token": "Hi", "bytes": [72, 105], "prob": 0.75}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(post_sampling.entries(), vec![("Hi", None)]);
+        assert!(post_sampling.are_post_sampling());
+        assert!(!content.are_post_sampling() && !legacy.are_post_sampling());
     }
 
     #[test]

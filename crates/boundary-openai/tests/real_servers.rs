@@ -73,12 +73,13 @@ async fn sample_all(
     n: u32,
     chunk_size: u32,
     params: SamplingParams,
+    logprobs: Option<u32>,
 ) -> BTreeMap<String, Vec<SampleRecord>> {
     let (sender, mut receiver) = mpsc::channel(64);
     let config = SamplerConfig {
         model: model.into(),
         params,
-        logprobs: None,
+        logprobs,
         chunk_size,
         seeds: SeedPolicy::Derived { run_seed: 1 },
         retry: RetryPolicy::default(),
@@ -136,11 +137,12 @@ fn exactly_n(
         .collect()
 }
 
-fn completion_tokens(records: &[SampleRecord]) -> Vec<Option<u32>> {
+/// `(num_tokens, logprob_sum)` of every completed sample.
+fn completion_tokens(records: &[SampleRecord]) -> Vec<(Option<u32>, Option<f64>)> {
     records
         .iter()
-        .map(|r| match &r.outcome {
-            SampleOutcome::Completed(c) => c.num_tokens,
+        .filter_map(|r| match &r.outcome {
+            SampleOutcome::Completed(c) => Some((c.num_tokens, c.logprob_sum)),
             SampleOutcome::Failed { .. } => None,
         })
         .collect()
@@ -159,17 +161,21 @@ async fn raw_completion(url: &str, body: Value) -> Value {
     serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
 }
 
-/// `[top_k, min_p, repeat_penalty]` of the latest task of every llama-server slot that ran
-/// one (`GET /slots`, beside the `/v1` API).
-async fn slot_sampling(url: &str) -> Vec<[f64; 3]> {
+/// The settings of the latest task of every llama-server slot that ran one (`GET /slots`,
+/// beside the `/v1` API).
+async fn slot_params(url: &str) -> Vec<Value> {
     let root = url.trim_end_matches("/v1");
     let response = reqwest::get(format!("{root}/slots")).await.unwrap();
     let slots: Vec<Value> = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
     slots
-        .iter()
-        .filter_map(|slot| slot.get("params"))
-        .map(|params| ["top_k", "min_p", "repeat_penalty"].map(|f| params[f].as_f64().unwrap()))
+        .into_iter()
+        .filter_map(|mut slot| slot.get_mut("params").map(Value::take))
         .collect()
+}
+
+/// `[top_k, min_p, repeat_penalty]` of a slot's task.
+fn sampling_of(params: &Value) -> [f64; 3] {
+    ["top_k", "min_p", "repeat_penalty"].map(|f| params[f].as_f64().unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -205,14 +211,18 @@ async fn llama_server_batches_honours_n_and_counts_tokens_per_choice() {
         "{report}"
     );
     assert!(
+        report.contains("tokens per choice from post-sampling probabilities"),
+        "{report}"
+    );
+    assert!(
         report.ends_with("sent switched off (top_k, min_p, repeat_penalty)"),
         "{report}"
     );
     let endpoint = &pool.endpoints()[0];
     assert_eq!(endpoint.plan.max_n, 4);
-    assert_eq!(endpoint.plan.counting, TokenCounting::Logprobs);
+    assert_eq!(endpoint.plan.counting, TokenCounting::PostSamplingProbs);
 
-    let grouped = sample_all(&pool, &model, &completions, 7, 16, params(6)).await;
+    let grouped = sample_all(&pool, &model, &completions, 7, 16, params(6), None).await;
     for texts in exactly_n(&grouped, 3, 7) {
         let distinct: HashSet<&String> = texts.iter().collect();
         assert!(
@@ -221,16 +231,26 @@ async fn llama_server_batches_honours_n_and_counts_tokens_per_choice() {
         );
     }
     for records in grouped.values() {
-        for tokens in completion_tokens(records) {
-            let tokens = tokens.expect("counted from log-probabilities");
+        for (tokens, logprob_sum) in completion_tokens(records) {
+            let tokens = tokens.expect("counted from post-sampling probabilities");
             assert!((1..=6).contains(&tokens), "{tokens}");
+            assert_eq!(
+                logprob_sum, None,
+                "post-sampling probabilities are no logprob sum"
+            );
         }
     }
-    // The server's top-k 40 and min-p 0.05 were switched off: the run set neither.
-    let used = slot_sampling(&url).await;
+    let used = slot_params(&url).await;
     assert!(!used.is_empty());
-    for [top_k, min_p, repeat_penalty] in used {
-        assert_eq!((top_k, min_p, repeat_penalty), (0.0, 0.0, 1.0));
+    for params in &used {
+        // The server's top-k 40 and min-p 0.05 were switched off: the run set neither.
+        assert_eq!(sampling_of(params), [0.0, 0.0, 1.0], "{params}");
+        // Tokens were counted from one post-sampling probability per token.
+        assert_eq!(
+            (&params["n_probs"], &params["post_sampling_probs"]),
+            (&json!(1), &json!(true)),
+            "{params}"
+        );
     }
 
     // Chat messages go to /v1/chat/completions, n honoured there too.
@@ -247,8 +267,22 @@ async fn llama_server_batches_honours_n_and_counts_tokens_per_choice() {
     .await
     .unwrap();
     assert!(chat_reports[0].contains("honours n"), "{}", chat_reports[0]);
-    let grouped = sample_all(&chat_pool, &model, &chat, 5, 4, params(5)).await;
+    // With log-probabilities asked for, they are the model's own.
+    let grouped = sample_all(&chat_pool, &model, &chat, 5, 4, params(5), Some(2)).await;
     exactly_n(&grouped, 1, 5);
+    for (tokens, logprob_sum) in completion_tokens(&grouped["q0"]) {
+        assert!((1..=5).contains(&tokens.expect("counted from log-probabilities")));
+        assert!(logprob_sum.expect("the model's log-probabilities") < 0.0);
+    }
+    let with_logprobs: Vec<Value> = slot_params(&url)
+        .await
+        .into_iter()
+        .filter(|params| params["n_probs"] == json!(2))
+        .collect();
+    assert!(!with_logprobs.is_empty());
+    for params in with_logprobs {
+        assert_eq!(params["post_sampling_probs"], json!(false), "{params}");
+    }
 
     // Why seeds are base + index: this server seeds the children of `seed=s, n=k` with
     // s..s+k, so naive per-request seeds s and s+1 return overlapping samples.
@@ -268,11 +302,12 @@ async fn llama_server_batches_honours_n_and_counts_tokens_per_choice() {
     let second = texts(&raw_completion(&url, body(501, 3)).await);
     assert_eq!(first[1..], second[..2], "children are seeded seed+i");
     // Those raw requests left top_k and min_p out and got the server's own defaults.
-    let defaults = slot_sampling(&url).await;
+    let defaults = slot_params(&url).await;
     assert!(
-        defaults
-            .iter()
-            .any(|[top_k, min_p, _]| *top_k == 40.0 && (min_p - 0.05).abs() < 1e-6),
+        defaults.iter().any(|params| {
+            let [top_k, min_p, _] = sampling_of(params);
+            top_k == 40.0 && (min_p - 0.05).abs() < 1e-6
+        }),
         "{defaults:?}"
     );
 
@@ -383,10 +418,10 @@ async fn llama_cpp_python_ignores_n_and_scores_through_echo() {
         (1, TokenCounting::SingleChoiceUsage)
     );
     // Asked for 3 per problem, it answers one choice per request: each is asked for.
-    let grouped = sample_all(&pool, &model, &texts, 3, 16, params(5)).await;
+    let grouped = sample_all(&pool, &model, &texts, 3, 16, params(5), None).await;
     exactly_n(&grouped, 2, 3);
     for records in grouped.values() {
-        for tokens in completion_tokens(records) {
+        for (tokens, _) in completion_tokens(records) {
             assert!((1..=5).contains(&tokens.expect("usage of one-choice requests")));
         }
     }
