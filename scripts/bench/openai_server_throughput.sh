@@ -14,10 +14,12 @@
 # Boundary and the tuned generator alternate for ROUNDS rounds.
 #
 # Usage: scripts/bench/openai_server_throughput.sh [ROUNDS]    # 3 rounds: ~16 minutes on 2 idle cores, after the build
+# WORKLOADS="n16 n64" (the default) picks which of the two to measure.
 # Output: one JSON line per measurement, then a markdown table (medians) on stdout.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 ROUNDS="${1:-2}"
+WORKLOADS="${WORKLOADS:-n16 n64}"
 MAX_TOKENS=32
 SERVER_THREADS="${SERVER_THREADS:-1}"
 # 1,024 tokens per slot, as a GPU server has room for a prompt and its samples: Boundary then
@@ -97,6 +99,7 @@ generator warmup 0 "$WORK/prompts-2.jsonl" 16 "16" "1" >/dev/null
 
 for workload in "n16 $WORK/prompts-8.jsonl 16" "n64 $WORK/prompts-2.jsonl 64"; do
     read -r name prompts n <<<"$workload"
+    [[ " $WORKLOADS " == *" $name "* ]] || continue
     generator "$name" 0 "$prompts" "$n" "4 16" "4 16"          # the hand tuning
     read -r chunk in_flight <<<"$(best "$name")"
     for round in $(seq "$ROUNDS"); do

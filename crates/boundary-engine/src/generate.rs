@@ -103,6 +103,9 @@ pub struct GenerationStats {
     pub sequence_slots: usize,
     pub kv_cache_bytes: u64,
     pub decode_steps: u64,
+    /// Samples decoded, summed over decode steps: the generated tokens less each sample's
+    /// first, which is drawn from its prompt's prefill.
+    pub decoded_tokens: u64,
     /// Time in llama.cpp decoding generated tokens.
     pub decode_time: Duration,
     /// Time in llama.cpp prefilling prompts.
@@ -536,6 +539,7 @@ impl Run<'_, '_> {
         self.decode("decode a step")?;
         self.stats.decode_time += started.elapsed();
         self.stats.decode_steps += 1;
+        self.stats.decoded_tokens += self.active.len() as u64;
         self.stats.active_sequences = self.active.len();
 
         // Sampling stays on this thread. Spread over a thread pool it took 1 % less time, but
