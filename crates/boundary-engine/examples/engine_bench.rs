@@ -127,7 +127,7 @@ fn sample(
         "decode_seconds": stats.decode_time.as_secs_f64(),
         "sampling_seconds": stats.sampling_time.as_secs_f64(),
         "kv_cache_mib": stats.kv_cache_bytes >> 20,
-        "mean_batch": stats.decoded_tokens as f64 / stats.decode_steps.max(1) as f64,
+        "mean_batch": stats.mean_batch(),
     })
 }
 

@@ -117,6 +117,13 @@ pub struct GenerationStats {
     pub wall_time: Duration,
 }
 
+impl GenerationStats {
+    /// Samples per decode step, on average: how full the batch ran.
+    pub fn mean_batch(&self) -> f64 {
+        self.decoded_tokens as f64 / self.decode_steps.max(1) as f64
+    }
+}
+
 /// What the event handler sees.
 #[derive(Debug)]
 pub enum GenerationEvent<'a> {

@@ -137,6 +137,7 @@ fn ignore_eos_makes_every_sample_max_tokens_long() {
     assert_eq!(stats.generated_tokens, 200);
     // All five decode together; each one's first token comes from the prompt's prefill.
     assert_eq!((stats.decoded_tokens, stats.decode_steps), (195, 39));
+    assert_eq!(stats.mean_batch(), 5.0);
 }
 
 #[test]

@@ -166,7 +166,7 @@ pub fn sample_plan(
         prefill_s = engine_time.prefill_time.as_secs_f64(),
         sampling_s = engine_time.sampling_time.as_secs_f64(),
         store_s = engine_time.handler_time.as_secs_f64(),
-        mean_batch = engine_time.decoded_tokens as f64 / engine_time.decode_steps.max(1) as f64,
+        mean_batch = engine_time.mean_batch(),
         "where the engine's time went"
     );
     let outcome = BackendOutcome {
