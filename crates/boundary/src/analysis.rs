@@ -443,6 +443,7 @@ fn benchmark_results(
     } else {
         ShortProblems::Reject
     };
+    warnings.extend(problem_set_differences(benchmark, runs));
     let mut models = Vec::new();
     for r in runs {
         let ks = options
@@ -545,6 +546,46 @@ fn benchmark_results(
     })
 }
 
+/// One warning per run of a benchmark that lacks problems another of its runs has (no
+/// samples made, as `skip_unfit` leaves them, all failed, or none graded), naming them:
+/// that run's curve and histogram average over fewer problems than the others', so its
+/// numbers are not over the same problems, while the pairwise comparisons use only the
+/// problems both runs have.
+fn problem_set_differences(benchmark: &str, runs: &[RunData]) -> Vec<String> {
+    const NAMED: usize = 10;
+    let all: std::collections::BTreeSet<&str> = runs
+        .iter()
+        .flat_map(|r| r.problems.iter().map(|p| p.id.as_str()))
+        .collect();
+    runs.iter()
+        .filter_map(|r| {
+            let has: HashSet<&str> = r.problems.iter().map(|p| p.id.as_str()).collect();
+            let lacks: Vec<&str> = all.iter().copied().filter(|id| !has.contains(id)).collect();
+            if lacks.is_empty() {
+                return None;
+            }
+            let mut named = lacks[..lacks.len().min(NAMED)]
+                .iter()
+                .map(|id| format!("`{id}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            if lacks.len() > NAMED {
+                named.push_str(&format!(" and {} more", lacks.len() - NAMED));
+            }
+            Some(format!(
+                "{benchmark}: {} has no graded samples of {} of the {} problems its models \
+                 were evaluated on ({named}); its pass@k and histogram cover its {} problems \
+                 only, and coverage, crossover and ΔSE compare it on the problems both models \
+                 of a pair have",
+                r.label,
+                lacks.len(),
+                all.len(),
+                r.problems.len(),
+            ))
+        })
+        .collect()
+}
+
 /// The smallest n over the problems two models share, from either model.
 fn common_min_n(a: &[ProblemCounts], b: &[ProblemCounts]) -> Option<u64> {
     let b_n: HashMap<&str, u64> = b.iter().map(|p| (p.id.as_str(), p.n)).collect();
@@ -555,7 +596,72 @@ fn common_min_n(a: &[ProblemCounts], b: &[ProblemCounts]) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::perplexities;
+    use super::{RunData, perplexities, problem_set_differences};
+    use boundary_core::ProblemCounts;
+    use boundary_store::Run;
+
+    fn run_data(model: &str, problems: &[&str]) -> RunData {
+        RunData {
+            run: Run {
+                id: 1,
+                model: model.into(),
+                benchmark: "b".into(),
+                source: "import".into(),
+                sampling: serde_json::Value::Null,
+                seed: None,
+                config_hash: String::new(),
+                created_at: String::new(),
+            },
+            label: model.into(),
+            verifier: None,
+            problems: problems
+                .iter()
+                .map(|id| ProblemCounts::new(*id, 4, 1))
+                .collect(),
+            failed: 0,
+            ungraded: 0,
+        }
+    }
+
+    #[test]
+    fn a_run_lacking_problems_is_named_with_them() {
+        let runs = [
+            run_data("base", &["p1", "p2", "p3"]),
+            run_data("rl", &["p1", "p3"]),
+            run_data("distilled", &["p1", "p2", "p4"]),
+        ];
+        let warnings = problem_set_differences("math", &runs);
+        assert_eq!(warnings.len(), 3, "{warnings:#?}");
+        assert!(warnings[0].starts_with("math: base has no graded samples of 1 of the 4 problems"));
+        assert!(warnings[0].contains("(`p4`)"));
+        assert!(warnings[1].contains("rl has no graded samples of 2 of the 4 problems"));
+        assert!(warnings[1].contains("(`p2`, `p4`)"));
+        assert!(warnings[1].contains("cover its 2 problems only"));
+        assert!(warnings[2].contains("distilled has no graded samples of 1 of the 4 problems"));
+        assert!(warnings[2].contains("(`p3`)"));
+
+        let same = [
+            run_data("base", &["p1", "p2"]),
+            run_data("rl", &["p2", "p1"]),
+        ];
+        assert!(problem_set_differences("math", &same).is_empty());
+    }
+
+    #[test]
+    fn a_long_list_of_lacking_problems_is_cut() {
+        let ids: Vec<String> = (0..25).map(|i| format!("p{i:02}")).collect();
+        let all: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let runs = [run_data("base", &all), run_data("rl", &all[..3])];
+        let warnings = problem_set_differences("math", &runs);
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].contains(
+                "`p03`, `p04`, `p05`, `p06`, `p07`, `p08`, `p09`, `p10`, `p11`, `p12` and 12 more"
+            ),
+            "{}",
+            warnings[0]
+        );
+    }
 
     #[test]
     fn perplexity_per_response_and_pooled_over_tokens() {

@@ -91,3 +91,32 @@ fn report_errors_are_explained() {
         t.fails(&["report", "--store", "run.db", "--out", "r"])
     );
 }
+
+#[test]
+fn a_model_evaluated_on_fewer_problems_is_named_in_the_report() {
+    let t = TestDir::new();
+    // "rl" has no samples of p4 and p5, as when `skip_unfit` left them out for its context.
+    let samples: String = two_model_samples(6, 4)
+        .lines()
+        .filter(|l| {
+            !(l.contains("\"model\":\"rl\"")
+                && (l.contains("\"problem_id\":\"p4\"") || l.contains("\"problem_id\":\"p5\"")))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    t.write("samples.jsonl", &samples);
+    t.ok(&["import", "--store", "run.db", "--input", "samples.jsonl"]);
+    let out = t.run(&["report", "--store", "run.db", "--out", "report"]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let expected = "toy: rl has no graded samples of 2 of the 6 problems its models were \
+                    evaluated on (`p4`, `p5`); its pass@k and histogram cover its 4 problems only";
+    assert!(stderr.contains(expected), "{stderr}");
+    let report = read(&t, "report/report.md");
+    let left_out = &report[report.find("## Left out").expect("a Left out section")..];
+    assert!(left_out.contains(expected), "{left_out}");
+    assert!(
+        !report.contains("base has no graded samples"),
+        "base has every problem"
+    );
+}

@@ -152,8 +152,9 @@ pub fn run(args: EvalArgs, global: &GlobalArgs) -> anyhow::Result<()> {
     }
     if sampled.unfit > 0 && !global.quiet {
         eprintln!(
-            "warning: problems that do not fit their model's context have no samples \
-             (skip_unfit) and the report leaves them out: {} in all",
+            "warning: {} problems have no samples of a model because they do not fit its \
+             context (skip_unfit); the report's \"Left out\" section names them, and \
+             compares models only on the problems both have",
             sampled.unfit
         );
     }
