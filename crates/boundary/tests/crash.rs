@@ -7,6 +7,7 @@
 mod common;
 
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use common::TestDir;
 use rand::{Rng, SeedableRng};
@@ -70,16 +71,34 @@ fn sigkill_during_import_never_loses_or_duplicates() {
         ("b", t.write("b.jsonl", &samples("b", per_file))),
     ];
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-    // How long one import takes here, to spread the kills over its whole duration.
-    let started = std::time::Instant::now();
+    // How long one import takes here, to spread the kills over its whole duration. An
+    // import that finishes before its kill shows the machine got faster: its time becomes
+    // the new estimate, so that a load that eases cannot leave most kills too late.
+    let started = Instant::now();
     t.ok(&[
         "import", "--store", "probe.db", "--input", "a.jsonl", "--quiet",
     ]);
-    let full = started.elapsed();
+    let mut full = started.elapsed();
 
     let mut interrupted = 0;
     for round in 0..KILLS {
-        let (model, file) = &files[round % 2];
+        // Every round imports a file the store lacks, so that it has work to interrupt:
+        // once both are in, the store starts again (a re-import would be a quick no-op).
+        let (counts, _) = inspect(&t);
+        let imported = |model: &str| counts.iter().any(|(m, n)| m == model && *n > 0);
+        let lacking = [&files[round % 2], &files[(round + 1) % 2]]
+            .into_iter()
+            .find(|(model, _)| !imported(model));
+        let (model, file) = match lacking {
+            Some(pick) => pick,
+            None => {
+                for name in ["run.db", "run.db-wal", "run.db-shm"] {
+                    let _ = std::fs::remove_file(t.path(name));
+                }
+                &files[round % 2]
+            }
+        };
+        let spawned = Instant::now();
         let mut child = Command::new(env!("CARGO_BIN_EXE_boundary"))
             .args(["import", "--store", "run.db", "--input"])
             .arg(file)
@@ -89,12 +108,23 @@ fn sigkill_during_import_never_loses_or_duplicates() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let delay = full.mul_f64(rng.random_range(0.0..1.2));
-        std::thread::sleep(delay);
-        child.kill().unwrap(); // SIGKILL on Unix
-        let status = child.wait().unwrap();
-        if !status.success() {
-            interrupted += 1;
+        let kill_at = spawned + full.mul_f64(rng.random_range(0.0..1.2));
+        let finished = loop {
+            if child.try_wait().unwrap().is_some() {
+                break true;
+            }
+            if Instant::now() >= kill_at {
+                break false;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        if finished {
+            full = spawned.elapsed();
+        } else {
+            child.kill().unwrap(); // SIGKILL on Unix
+            if !child.wait().unwrap().success() {
+                interrupted += 1;
+            }
         }
         let (counts, intact) = inspect(&t);
         assert!(
