@@ -136,11 +136,28 @@ impl EndpointArgs {
     }
 }
 
-/// The runtime HTTP work runs on.
-pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+/// The runtime HTTP work runs on. Ctrl-C is its [`StopSignal`]'s while it lives, and ends
+/// the process again once it is dropped (see [`crate::interrupt`]).
+pub struct Runtime(tokio::runtime::Runtime);
+
+impl Runtime {
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.0.block_on(future)
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        crate::interrupt::release();
+    }
+}
+
+/// A new [`Runtime`].
+pub fn runtime() -> anyhow::Result<Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
+        .map(Runtime)
         .context("cannot start the async runtime")
 }
 
@@ -148,6 +165,7 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// for those in flight (their samples are kept); the second drops them too. Either way
 /// the store stays consistent and a re-run resumes. Call inside the runtime.
 pub fn stop_on_ctrl_c(quiet: bool) -> StopSignal {
+    crate::interrupt::claim();
     let stop = StopSignal::default();
     let signal = stop.clone();
     tokio::spawn(async move {

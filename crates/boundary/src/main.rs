@@ -10,6 +10,7 @@ mod analysis;
 mod cli;
 mod commands;
 mod endpoints;
+mod interrupt;
 mod output;
 mod selection;
 

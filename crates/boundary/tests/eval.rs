@@ -692,3 +692,114 @@ limit = 1
     );
     assert_eq!(report_structure(&t, "served"), (files, headings));
 }
+
+/// A server model's stage installs a Ctrl-C handler (its graceful stop) that lives as long
+/// as the process; the stages after it must still stop on Ctrl-C, here the embedded model's
+/// sampling, and what they stored must survive for the re-run to finish.
+#[test]
+fn ctrl_c_still_stops_the_stages_after_a_server_model() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime
+        .block_on(boundary_testserver::InstantServer::start(
+            "127.0.0.1:0".parse().unwrap(),
+            boundary_testserver::InstantConfig::default(),
+        ))
+        .unwrap();
+    let t = TestDir::new();
+    t.write(
+        "exp.toml",
+        &format!(
+            r#"store = "run.db"
+out = "report"
+
+[sampling]
+max_tokens = 256
+
+[[model]]
+name = "served"
+endpoint = "{url}"
+served_model = "test-model"
+
+[[model]]
+name = "smollm2"
+path = "{model}"
+prompt = "chat"
+
+[[benchmark]]
+name = "gsm8k"
+n = 8
+limit = 2
+"#,
+            url = server.base_url(),
+            model = common::smollm2().display()
+        ),
+    );
+    let samples_of = |model: &str| -> u64 {
+        let out = t.run(&["runs", "--store", "run.db", "--json"]);
+        if !out.status.success() {
+            return 0; // the store is not created yet
+        }
+        let runs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        runs["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["model"] == model)
+            .map(|r| r["samples"].as_u64().unwrap())
+            .sum()
+    };
+    let mut eval = Command::new(env!("CARGO_BIN_EXE_boundary"))
+        .args(["eval", "exp.toml", "--quiet"])
+        .current_dir(t.dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The server model is sampled first; Ctrl-C comes once the embedded one stored a sample.
+    while samples_of("smollm2") == 0 {
+        assert!(
+            eval.try_wait().unwrap().is_none(),
+            "eval ended before the embedded model stored anything"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(samples_of("served"), 16);
+    let signalled = Command::new("kill")
+        .args(["-INT", &eval.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+    let status = eval.wait().unwrap();
+    assert_eq!(
+        status.signal(),
+        Some(2), // SIGINT
+        "Ctrl-C ended the embedded stage ({status}), not swallowed by the server stage's handler"
+    );
+    let responses = |t: &TestDir| -> Vec<(String, u64, String)> {
+        let exported = t.ok(&["export", "--store", "run.db", "--format", "jsonl"]);
+        exported
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|row| row["model"] == "smollm2")
+            .map(|row| {
+                (
+                    row["problem_id"].as_str().unwrap().to_owned(),
+                    row["sample_index"].as_u64().unwrap(),
+                    row["response"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let kept = responses(&t);
+    assert!(!kept.is_empty());
+
+    t.ok(&["eval", "exp.toml", "--quiet"]);
+    assert_eq!(stored_samples(&t).len(), 32, "2 models × 2 problems × 8");
+    let finished = responses(&t);
+    for sample in &kept {
+        assert!(finished.contains(sample), "kept: {sample:?}");
+    }
+}

@@ -10,11 +10,10 @@ use boundary_openai::{
     ScoreRecord, ScorerConfig, StopSignal, connect_for_scoring, score,
 };
 use boundary_sample::PromptInput;
-use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
 
 use super::{ScorePair, Scored, Scorer};
-use crate::endpoints::{runtime, stop_on_ctrl_c};
+use crate::endpoints::{Runtime, runtime, stop_on_ctrl_c};
 
 /// Why a chat prompt cannot be scored on a server.
 const CHAT_ON_SERVER: &str = "a chat prompt (messages) cannot be scored through an \
