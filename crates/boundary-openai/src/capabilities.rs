@@ -14,7 +14,9 @@ use serde_json::{Value, json};
 use crate::endpoint::EndpointConfig;
 use boundary_sample::{PromptInput, SamplingParams};
 
-use crate::request::{NeutralDefaults, RequestShape, Route, generation_body, route_of};
+use crate::request::{
+    CountingEntries, NeutralDefaults, RequestShape, Route, generation_body, route_of,
+};
 use crate::transport::{Disposition, RequestError, Transport};
 use crate::wire::{GenerationResponse, Logprobs, ModelList};
 
@@ -178,11 +180,11 @@ impl RequestPlan {
             n,
             seed,
             token_ids: self.counting == TokenCounting::TokenIds,
-            logprobs_for_counting: matches!(
-                self.counting,
-                TokenCounting::Logprobs | TokenCounting::PostSamplingProbs
-            ),
-            post_sampling_probs: self.counting == TokenCounting::PostSamplingProbs,
+            counting_entries: match self.counting {
+                TokenCounting::Logprobs => CountingEntries::Logprobs,
+                TokenCounting::PostSamplingProbs => CountingEntries::PostSamplingProbs,
+                TokenCounting::TokenIds | TokenCounting::SingleChoiceUsage => CountingEntries::None,
+            },
             neutral: self.neutral,
         }
     }
@@ -418,25 +420,26 @@ impl Tester<'_> {
     /// body) are retried a few times, so a flaky server does not fail the start, while a
     /// refused connection or a 404 fails it at once.
     async fn test_generation(&self) -> Result<(Capabilities, RequestShape), ProbeProblem> {
-        let offer = self.offer_post_sampling_probs;
-        let mut shapes: Vec<RequestShape> = [
-            (true, true, offer),
-            (false, true, offer),
-            (false, true, false),
-            (false, false, false),
-        ]
-        .into_iter()
-        .map(|(token_ids, logprobs, post_sampling_probs)| RequestShape {
-            logprobs: None,
-            n: 2,
-            seed: None,
-            token_ids,
-            logprobs_for_counting: logprobs,
-            post_sampling_probs,
-            neutral: self.neutral,
-        })
-        .collect();
-        shapes.dedup();
+        let preferred = if self.offer_post_sampling_probs {
+            CountingEntries::PostSamplingProbs
+        } else {
+            CountingEntries::Logprobs
+        };
+        let mut shapes = vec![(true, preferred), (false, preferred)];
+        if preferred != CountingEntries::Logprobs {
+            shapes.push((false, CountingEntries::Logprobs));
+        }
+        shapes.push((false, CountingEntries::None));
+        let shapes = shapes
+            .into_iter()
+            .map(|(token_ids, counting_entries)| RequestShape {
+                logprobs: None,
+                n: 2,
+                seed: None,
+                token_ids,
+                counting_entries,
+                neutral: self.neutral,
+            });
         let mut rejected = None;
         for shape in shapes {
             match self.send(shape).await? {
@@ -527,12 +530,12 @@ fn test_request_problem(route: Route, error: RequestError) -> ProbeProblem {
 fn observe(response: &GenerationResponse, shape: RequestShape) -> Capabilities {
     let choices = &response.choices;
     let token_ids = shape.token_ids && choices.iter().all(|c| c.token_ids.is_some());
-    let logprobs = shape.logprobs_for_counting
+    let logprobs = shape.counting_entries != CountingEntries::None
         && !choices.is_empty()
         && choices
             .iter()
             .all(|c| c.logprobs.as_ref().is_some_and(|l| !l.is_empty()));
-    let post_sampling_probs = shape.post_sampling_probs
+    let post_sampling_probs = shape.counting_entries == CountingEntries::PostSamplingProbs
         && logprobs
         && choices
             .iter()
@@ -645,8 +648,7 @@ mod tests {
             n: 2,
             seed: None,
             token_ids: true,
-            logprobs_for_counting: true,
-            post_sampling_probs: true,
+            counting_entries: CountingEntries::PostSamplingProbs,
             neutral: NeutralDefaults::LlamaCpp,
         };
         let seen = observe(&response, shape);

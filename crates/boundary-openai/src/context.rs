@@ -18,7 +18,7 @@ use crate::pool::{Endpoint, EndpointPool};
 use crate::progress::Progress;
 use boundary_sample::{PromptInput, SamplingParams};
 
-use crate::request::{RequestShape, generation_body, route_of};
+use crate::request::{CountingEntries, RequestShape, generation_body, route_of};
 use crate::retry::RetryPolicy;
 use crate::sampler::Problem;
 use crate::transport::RequestError;
@@ -76,8 +76,7 @@ impl Job for CountJob {
             n: 1,
             seed: None,
             token_ids: false,
-            logprobs_for_counting: false,
-            post_sampling_probs: false,
+            counting_entries: CountingEntries::None,
             neutral: endpoint.plan.neutral,
         };
         let body = generation_body(&self.model, &self.problem.input, &self.params, shape);

@@ -162,15 +162,24 @@ pub struct RequestShape {
     pub seed: Option<u64>,
     /// Ask for `token_ids` (vLLM), to count tokens per choice.
     pub token_ids: bool,
-    /// Ask for log-probabilities even if the user did not, to count tokens per choice.
-    pub logprobs_for_counting: bool,
-    /// When log-probabilities are asked for counting only, ask llama.cpp's server for its
-    /// post-sampling probabilities instead: one entry per token as well, without
-    /// normalising the whole vocabulary at every token (4 % of its decoding time at n = 64,
-    /// docs/benchmarks/openai.md). Never sent when the user asked for log-probabilities.
-    pub post_sampling_probs: bool,
+    /// Per-token entries to ask for when the user asked for no log-probabilities, to count
+    /// tokens per choice.
+    pub counting_entries: CountingEntries,
     /// What the endpoint's server would add to fields the run leaves unset.
     pub neutral: NeutralDefaults,
+}
+
+/// Per-token entries a request asks for only to count each choice's tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CountingEntries {
+    /// None: tokens are counted from token ids or `usage`.
+    None,
+    /// Log-probabilities, the top one per token.
+    Logprobs,
+    /// llama.cpp's server's post-sampling probabilities (`post_sampling_probs`): one entry
+    /// per token as well, without normalising the whole vocabulary at every token (4 % of
+    /// its decoding time at n = 64, docs/benchmarks/openai.md).
+    PostSamplingProbs,
 }
 
 /// The JSON body of a generation request.
@@ -207,10 +216,16 @@ pub fn generation_body(
     if shape.token_ids {
         body.insert("return_token_ids".into(), json!(true));
     }
-    let logprobs = shape.logprobs.or(shape.logprobs_for_counting.then_some(1));
-    if shape.logprobs.is_none() && shape.logprobs_for_counting && shape.post_sampling_probs {
-        body.insert("post_sampling_probs".into(), json!(true));
-    }
+    // The user's log-probabilities are the model's own: never replaced by post-sampling ones.
+    let logprobs = match (shape.logprobs, shape.counting_entries) {
+        (Some(k), _) => Some(k),
+        (None, CountingEntries::None) => None,
+        (None, CountingEntries::Logprobs) => Some(1),
+        (None, CountingEntries::PostSamplingProbs) => {
+            body.insert("post_sampling_probs".into(), json!(true));
+            Some(1)
+        }
+    };
     if let Some(k) = logprobs {
         match route_of(input) {
             Route::Completions => {
@@ -249,8 +264,7 @@ mod tests {
             n,
             seed: None,
             token_ids: false,
-            logprobs_for_counting: false,
-            post_sampling_probs: false,
+            counting_entries: CountingEntries::None,
             neutral: NeutralDefaults::Unknown,
         }
     }
@@ -301,7 +315,7 @@ mod tests {
             }]),
             &params(),
             RequestShape {
-                logprobs_for_counting: true,
+                counting_entries: CountingEntries::Logprobs,
                 ..shape(1)
             },
         );
@@ -315,11 +329,10 @@ mod tests {
     #[test]
     fn post_sampling_probs_only_replace_logprobs_asked_for_counting() {
         let text = PromptInput::Text("2+2=".into());
-        let body_for = |logprobs, logprobs_for_counting| {
+        let body_for = |logprobs, counting_entries| {
             let shape = RequestShape {
                 logprobs,
-                logprobs_for_counting,
-                post_sampling_probs: true,
+                counting_entries,
                 ..shape(4)
             };
             let body = generation_body("m", &text, &params(), shape);
@@ -328,10 +341,18 @@ mod tests {
                 body.get("post_sampling_probs").cloned(),
             )
         };
-        assert_eq!(body_for(None, true), (Some(json!(1)), Some(json!(true))));
+        let post_sampling = CountingEntries::PostSamplingProbs;
+        assert_eq!(
+            body_for(None, post_sampling),
+            (Some(json!(1)), Some(json!(true)))
+        );
         // The user's log-probabilities are the model's own, kept as they are.
-        assert_eq!(body_for(Some(2), true), (Some(json!(2)), None));
-        assert_eq!(body_for(None, false), (None, None));
+        assert_eq!(body_for(Some(2), post_sampling), (Some(json!(2)), None));
+        assert_eq!(
+            body_for(None, CountingEntries::Logprobs),
+            (Some(json!(1)), None)
+        );
+        assert_eq!(body_for(None, CountingEntries::None), (None, None));
     }
 
     #[test]
