@@ -128,6 +128,7 @@ fn sample(
         "sampling_seconds": stats.sampling_time.as_secs_f64(),
         "kv_cache_mib": stats.kv_cache_bytes >> 20,
         "mean_batch": stats.mean_batch(),
+        "moved_sequences": stats.moved_sequences,
     })
 }
 

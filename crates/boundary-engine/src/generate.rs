@@ -10,6 +10,7 @@
 //! Each sample draws from its own random stream ([`crate::sample_rng`]), so its tokens do not
 //! depend on the batch it shared or on the samples already stored by an interrupted run.
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use llama_cpp_2::context::LlamaContext;
@@ -106,6 +107,9 @@ pub struct GenerationStats {
     /// Samples decoded, summed over decode steps: the generated tokens less each sample's
     /// first, which is drawn from its prompt's prefill.
     pub decoded_tokens: u64,
+    /// Samples moved to a lower sequence to keep the batch's sequences consecutive, which
+    /// llama.cpp needs to decode them in one pass.
+    pub moved_sequences: u64,
     /// Time in llama.cpp decoding generated tokens.
     pub decode_time: Duration,
     /// Time in llama.cpp prefilling prompts.
@@ -192,7 +196,7 @@ pub fn generate<E>(
         states: requests.iter().map(|_| RequestState::default()).collect(),
         next_request: 0,
         active: Vec::with_capacity(slots),
-        free_sequences: (0..slots as i32).rev().collect(),
+        free_sequences: (0..slots as i32).collect(),
         stats: GenerationStats {
             sequence_slots: slots,
             kv_cache_bytes: bytes_per_sequence * slots as u64,
@@ -315,8 +319,9 @@ struct Run<'m, 'r> {
     states: Vec<RequestState>,
     /// Requests before this one have started all their samples.
     next_request: usize,
+    /// In sequence order (see [`Run::compact`]).
     active: Vec<ActiveSample>,
-    free_sequences: Vec<i32>,
+    free_sequences: BTreeSet<i32>,
     stats: GenerationStats,
 }
 
@@ -337,6 +342,7 @@ impl Run<'_, '_> {
     ) -> Result<(), GenerateError<E>> {
         loop {
             self.admit(on_event)?;
+            self.compact()?;
             if !self.active.is_empty() {
                 self.step(on_event)?;
             } else if self.next_request >= self.requests.len() {
@@ -363,7 +369,7 @@ impl Run<'_, '_> {
             let Some(request) = self.requests.get(self.next_request) else {
                 break;
             };
-            let Some(sequence) = self.free_sequences.pop() else {
+            let Some(sequence) = self.free_sequences.pop_first() else {
                 break;
             };
             let index = self.next_request;
@@ -446,6 +452,41 @@ impl Run<'_, '_> {
         self.stats.sampling_time += sampling_started.elapsed();
         for (sample, reason) in finished {
             self.finish(sample, reason, on_event)?;
+        }
+        Ok(())
+    }
+
+    /// Keeps the active samples in sequence order and their sequences consecutive from 0,
+    /// moving the highest into the lowest free one while there is a gap (only once nothing
+    /// is left to admit: until then every free sequence is taken at once).
+    ///
+    /// Why: over separate KV streams, llama.cpp decodes in one pass only a run of
+    /// consecutive sequence ids in batch order (`split_equal` with `sequential`); every
+    /// break starts another pass over all the weights. Unordered, scattered samples made a
+    /// 64-sample step of GSM8K several passes (docs/benchmarks/engine.md). Moving a sample
+    /// copies its stream once (milliseconds); an extra pass costs about one single-stream
+    /// token at every step that follows.
+    fn compact(&mut self) -> Result<(), EngineError> {
+        self.active.sort_unstable_by_key(|s| s.sequence);
+        while let Some(&free) = self.free_sequences.first() {
+            let Some(mut moved) = self.active.pop() else {
+                return Ok(());
+            };
+            let from = moved.sequence;
+            if from < free {
+                self.active.push(moved);
+                return Ok(());
+            }
+            self.copy_sequence(from, free, None)?;
+            self.ctx
+                .clear_kv_cache_seq(Some(from as u32), None, None)
+                .map_err(|e| EngineError::backend("free a KV cache", e))?;
+            self.free_sequences.remove(&free);
+            self.free_sequences.insert(from);
+            moved.sequence = free;
+            let at = self.active.partition_point(|s| s.sequence < free);
+            self.active.insert(at, moved);
+            self.stats.moved_sequences += 1;
         }
         Ok(())
     }
@@ -621,7 +662,7 @@ impl Run<'_, '_> {
         self.ctx
             .clear_kv_cache_seq(Some(sample.sequence as u32), None, None)
             .map_err(|e| EngineError::backend("free a KV cache", e))?;
-        self.free_sequences.push(sample.sequence);
+        self.free_sequences.insert(sample.sequence);
         self.stats.completed_samples += 1;
         let completion = Completion {
             request: sample.request,

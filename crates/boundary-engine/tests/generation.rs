@@ -111,6 +111,26 @@ fn samples_do_not_depend_on_batching_or_resume() {
 }
 
 #[test]
+fn samples_moved_to_close_gaps_in_the_batch_come_out_the_same() {
+    // Stopping at the first full stop ends samples at different steps with nothing left to
+    // admit: later samples move down into the sequences the earlier ones freed (llama.cpp
+    // decodes only consecutive sequences in one pass) and go on decoding there.
+    let requests = [
+        request("m/0", "Write two sentences about the sea.", 0..4),
+        request("m/1", "Write two sentences about the moon.", 0..4),
+    ];
+    let p = SamplingParams {
+        stop: vec![".".to_owned()],
+        ..params(40)
+    };
+    let (batched, stats) = run(&requests, &p, 8);
+    assert!(stats.moved_sequences > 0, "{stats:?}");
+    let (alone, alone_stats) = run(&requests, &p, 1);
+    assert_eq!(alone_stats.moved_sequences, 0);
+    assert_eq!(batched, alone);
+}
+
+#[test]
 fn one_prefill_serves_all_samples_of_a_prompt() {
     let requests = [request("p", "Count from one to five.", 0..6)];
     let prompt_len = requests[0].prompt.len() as u64;

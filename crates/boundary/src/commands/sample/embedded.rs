@@ -167,6 +167,7 @@ pub fn sample_plan(
         sampling_s = engine_time.sampling_time.as_secs_f64(),
         store_s = engine_time.handler_time.as_secs_f64(),
         mean_batch = engine_time.mean_batch(),
+        moved_sequences = engine_time.moved_sequences,
         "where the engine's time went"
     );
     let outcome = BackendOutcome {
