@@ -530,20 +530,22 @@ limit = 2
     );
 }
 
+/// The instant OpenAI-compatible test server on a free port, served by `runtime`.
+fn instant_server(runtime: &tokio::runtime::Runtime) -> boundary_testserver::InstantServer {
+    runtime
+        .block_on(boundary_testserver::InstantServer::start(
+            "127.0.0.1:0".parse().unwrap(),
+            boundary_testserver::InstantConfig::default(),
+        ))
+        .unwrap()
+}
+
 #[test]
 fn samples_through_an_openai_server_then_grades_and_reports() {
     use std::sync::atomic::Ordering;
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let start = || {
-        runtime
-            .block_on(boundary_testserver::InstantServer::start(
-                "127.0.0.1:0".parse().unwrap(),
-                boundary_testserver::InstantConfig::default(),
-            ))
-            .unwrap()
-    };
     // One server per model, so each model's requests can be told apart.
-    let (server, low_server) = (start(), start());
+    let (server, low_server) = (instant_server(&runtime), instant_server(&runtime));
     let t = TestDir::new();
     t.write(
         "exp.toml",
@@ -702,12 +704,7 @@ fn ctrl_c_still_stops_the_stages_after_a_server_model() {
     use std::process::{Command, Stdio};
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let server = runtime
-        .block_on(boundary_testserver::InstantServer::start(
-            "127.0.0.1:0".parse().unwrap(),
-            boundary_testserver::InstantConfig::default(),
-        ))
-        .unwrap();
+    let server = instant_server(&runtime);
     let t = TestDir::new();
     t.write(
         "exp.toml",
