@@ -101,7 +101,7 @@ impl Scorer for EmbeddedScorer {
                 Err(error) => on_scored(index, Scored::Error(error))?,
             }
         }
-        score(
+        let stats = score(
             &self.model,
             &requests,
             &ScoreConfig::default(),
@@ -120,6 +120,15 @@ impl Scorer for EmbeddedScorer {
             ScoreError::Engine(e) => anyhow::Error::from(e),
             ScoreError::Handler(e) => e.context("handling the scores"),
         })?;
+        tracing::info!(
+            wall_s = stats.wall_time.as_secs_f64(),
+            decode_s = stats.decode_time.as_secs_f64(),
+            softmax_s = stats.softmax_time.as_secs_f64(),
+            processed_tokens = stats.processed_tokens,
+            scored_tokens = stats.scored_tokens,
+            tokens_per_s = stats.processed_tokens as f64 / stats.wall_time.as_secs_f64(),
+            "where the engine's time went"
+        );
         Ok(RunEnd::Complete)
     }
 }
