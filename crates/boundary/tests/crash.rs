@@ -27,30 +27,14 @@ fn samples(model: &str, count: u32) -> String {
         .collect()
 }
 
-/// Samples per model in the store, and the integrity check's verdict, read through
-/// the binary itself so that this test needs no second SQLite.
+/// Samples per model in the store, and the integrity check's verdict.
 fn inspect(t: &TestDir) -> (Vec<(String, u64)>, bool) {
     if !t.path("run.db").exists() {
         return (Vec::new(), true);
     }
-    let out = t.run(&["runs", "--store", "run.db", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let runs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let counts = runs["runs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["model"].as_str().unwrap().to_owned(),
-                r["samples"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let counts = t
+        .samples_per_run("run.db")
+        .unwrap_or_else(|stderr| panic!("{stderr}"));
     let check = Command::new("python3")
         .args(["-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])"])
         .arg(t.path("run.db"))

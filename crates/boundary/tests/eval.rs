@@ -735,17 +735,11 @@ limit = 2
         ),
     );
     let samples_of = |model: &str| -> u64 {
-        let out = t.run(&["runs", "--store", "run.db", "--json"]);
-        if !out.status.success() {
-            return 0; // the store is not created yet
-        }
-        let runs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        runs["runs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["model"] == model)
-            .map(|r| r["samples"].as_u64().unwrap())
+        // Unreadable while eval is still creating the store: nothing stored yet.
+        let runs = t.samples_per_run("run.db").unwrap_or_default();
+        runs.iter()
+            .filter(|(m, _)| m == model)
+            .map(|(_, n)| n)
             .sum()
     };
     let mut eval = Command::new(env!("CARGO_BIN_EXE_boundary"))

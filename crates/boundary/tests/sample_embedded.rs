@@ -139,14 +139,11 @@ fn sigkill_mid_run_then_rerun_matches_an_uninterrupted_run() {
     let deadline = Instant::now() + Duration::from_secs(600);
     let mut stored_before_kill = 0;
     while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
-        if t.path("killed.db").exists() {
-            let out = t.run(&["runs", "--store", "killed.db", "--json"]);
-            if out.status.success() {
-                let runs: Value = serde_json::from_slice(&out.stdout).unwrap();
-                stored_before_kill = runs["runs"][0]["samples"].as_u64().unwrap_or(0);
-                if stored_before_kill > 0 {
-                    break;
-                }
+        // Unreadable while the command is still creating the store: nothing stored yet.
+        if let Ok(runs) = t.samples_per_run("killed.db") {
+            stored_before_kill = runs.first().map_or(0, |(_, n)| *n);
+            if stored_before_kill > 0 {
+                break;
             }
         }
         std::thread::sleep(Duration::from_millis(20));

@@ -55,6 +55,31 @@ impl TestDir {
         self.mask(&String::from_utf8_lossy(&out.stderr))
     }
 
+    /// Samples per run of `store` as (model, samples), in run order, read through
+    /// `boundary runs --json` (so a test needs no second SQLite): none while the store does
+    /// not exist, and `boundary runs`'s stderr while it cannot be read.
+    pub fn samples_per_run(&self, store: &str) -> Result<Vec<(String, u64)>, String> {
+        if !self.path(store).exists() {
+            return Ok(Vec::new());
+        }
+        let out = self.run(&["runs", "--store", store, "--json"]);
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        let runs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("runs JSON");
+        Ok(runs["runs"]
+            .as_array()
+            .expect("a list of runs")
+            .iter()
+            .map(|r| {
+                (
+                    r["model"].as_str().expect("a model").to_owned(),
+                    r["samples"].as_u64().expect("a sample count"),
+                )
+            })
+            .collect())
+    }
+
     pub fn mask(&self, text: &str) -> String {
         text.replace(&self.dir.path().display().to_string(), "[DIR]")
     }
