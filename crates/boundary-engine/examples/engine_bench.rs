@@ -7,7 +7,10 @@
 //!   engine_bench MODEL free N SLOTS TOKENS       N samples, at most SLOTS at a time, ending at
 //!                                                EOS or TOKENS: lengths differ, as in real runs
 //!   engine_bench MODEL prefill TOKENS            prompt processing: a TOKENS-long prompt
-//!   engine_bench MODEL score TOKENS              log-probabilities of a TOKENS-long text
+//!   engine_bench MODEL score TOKENS [WEIGHTS]    log-probabilities of a TOKENS-long text,
+//!                                                with the weights expanded to f32 (WEIGHTS
+//!                                                `f32`, the default: what `boundary score`
+//!                                                does with a model this small) or `stored`
 //!
 //! Settings for every mode: the paper's temperature 0.6 and top-p 0.95, 2 threads unless
 //! BOUNDARY_THREADS says otherwise; flash attention off unless BOUNDARY_FLASH_ATTENTION=1. The
@@ -19,7 +22,7 @@ use std::time::Instant;
 
 use boundary_engine::{
     GenerationConfig, GenerationRequest, Model, ModelOptions, SampleSpec, SamplingParams,
-    ScoreConfig, ScoreRequest, generate, score,
+    ScoreConfig, ScoreRequest, Weights, generate, score,
 };
 use serde_json::json;
 
@@ -30,18 +33,25 @@ const LONG_TEXT: &str = "The derivative measures how a function changes as its i
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: engine_bench MODEL (single TOKENS | batched N TOKENS | free N SLOTS TOKENS | prefill TOKENS | score TOKENS)";
+    let usage = "usage: engine_bench MODEL (single TOKENS | batched N TOKENS | free N SLOTS TOKENS | prefill TOKENS | score TOKENS [f32|stored])";
     let model_path = PathBuf::from(args.get(1).expect(usage));
     let mode = args.get(2).expect(usage).as_str();
     let number = |i: usize| -> usize { args.get(i).expect(usage).parse().expect(usage) };
     let threads =
         std::env::var("BOUNDARY_THREADS").map_or(2, |t| t.parse().expect("BOUNDARY_THREADS"));
     let flash_attention = std::env::var("BOUNDARY_FLASH_ATTENTION").is_ok_and(|v| v == "1");
+    let weights = match (mode, args.get(4).map(String::as_str)) {
+        ("score", None | Some("f32")) => Weights::F32,
+        ("score", Some("stored")) => Weights::Stored,
+        ("score", Some(_)) => panic!("{usage}"),
+        _ => Weights::Stored,
+    };
     let model = Model::load(
         &model_path,
         &ModelOptions {
             threads,
             flash_attention,
+            weights,
             ..ModelOptions::default()
         },
     )
@@ -177,6 +187,7 @@ fn score_text(model: &Model, count: usize) -> serde_json::Value {
     json!({
         "engine": "boundary",
         "mode": "score",
+        "weights": if model.info().f32_weights { "f32" } else { "stored" },
         "tokens": count,
         "tokens_per_second": count as f64 / seconds,
         "seconds": seconds,

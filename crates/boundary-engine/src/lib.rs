@@ -20,7 +20,9 @@
 //! `target-cpu=native`), has no SIMD kernel for Q4_1, returns only the last position's logits
 //! (no scoring) and has no batched decoding; llama.cpp decodes 16-64 sequences per call with a
 //! separate KV stream each. Safetensors directories are converted to GGUF on load (no
-//! quantization: f32/f16/bf16 as stored), so both formats share one engine. See
+//! quantization: f32/f16/bf16 as stored), so both formats share one engine. For scoring, a
+//! model's weights can be expanded to f32 before llama.cpp loads them ([`Weights`]), because
+//! llama.cpp's x86 kernels process long batches faster in f32 than in Q4_1 or K-quants. See
 //! `docs/benchmarks/engine.md` for the numbers side by side with llama-cpp-python.
 //!
 //! # Reproducibility
@@ -36,6 +38,7 @@ mod backend;
 mod chat_template;
 mod error;
 mod export;
+mod f32_weights;
 mod generate;
 pub mod gguf;
 mod hf_import;
@@ -54,7 +57,7 @@ pub use generate::{
     GenerationStats, SampleSpec, generate,
 };
 pub use hf_import::{ImportError, convert as convert_safetensors_to_gguf};
-pub use model::{Model, ModelFormat, ModelInfo, ModelOptions};
+pub use model::{Model, ModelFormat, ModelInfo, ModelOptions, Weights};
 pub use sampling::{SamplingError, SamplingParams, StopStrings, TokenSampler, sample_rng};
 pub use score::{
     ContinuationScore, ScoreConfig, ScoreError, ScoreRequest, ScoreStats, all_logits, score,

@@ -7,9 +7,10 @@
 mod common;
 
 use boundary_engine::{
-    Model, RenderOptions, ScoreConfig, ScoreRequest, Tokenizer, all_logits, gguf::GgufFile, score,
+    Model, ModelOptions, RenderOptions, ScoreConfig, ScoreRequest, Tokenizer, Weights, all_logits,
+    gguf::GgufFile, score,
 };
-use common::{ids, reference, reference_texts, smollm2, test_data_dir};
+use common::{ids, reference, reference_texts, smollm2, smollm2_path, test_data_dir};
 
 /// Compares a tokenizer with llama.cpp's ids for every reference text.
 fn assert_tokenizes_like_llama_cpp(
@@ -194,10 +195,26 @@ fn tiny_qwen_and_llama3_logits_agree_with_llama_cpp() {
 
 #[test]
 fn math500_perplexity_within_one_percent_of_llama_cpp() {
+    assert_math500_perplexity_near_llama_cpp(smollm2());
+}
+
+/// Scoring with the weights expanded to f32 (what `boundary score` does with small models)
+/// stays as close: the weights are the same values, only activations are no longer rounded.
+#[test]
+fn math500_perplexity_with_f32_weights_within_one_percent_of_llama_cpp() {
+    let options = ModelOptions {
+        weights: Weights::F32,
+        ..common::options()
+    };
+    let model = Model::load(&smollm2_path(), &options).unwrap();
+    assert!(model.info().f32_weights);
+    assert_math500_perplexity_near_llama_cpp(&model);
+}
+
+fn assert_math500_perplexity_near_llama_cpp(model: &Model) {
     // The setup script computes llama.cpp's reference for the first 40 (`--ppl-count 500` there
     // gives all of MATH500; raise COUNT with it); 40 keep setup and test short.
     const COUNT: usize = 40;
-    let model = smollm2();
     let reference = reference("smollm2");
     let expected = &reference["perplexity"].as_array().expect("perplexity")[..COUNT];
     let math500: Vec<serde_json::Value> = std::fs::read_to_string(concat!(

@@ -5,39 +5,19 @@ mod common;
 
 use std::path::Path;
 
-use boundary_engine::gguf::{GgufFile, GgufWriter, TensorData, TensorType};
 use boundary_engine::{
-    Model, ModelFormat, ModelOptions, RenderOptions, all_logits, export_safetensors,
+    Model, ModelFormat, ModelOptions, RenderOptions, Weights, all_logits, export_safetensors,
 };
 use common::{reference_texts, smollm2, smollm2_path};
 use serde_json::json;
 
-/// Writes `src` with every tensor dequantized to f32, GGUF names and layout unchanged.
-fn write_dequantized_gguf(src: &Path, out: &Path) {
-    let gguf = GgufFile::open(src).unwrap();
-    let mut writer = GgufWriter::new();
-    for (key, value) in gguf.metadata() {
-        if key != "general.file_type" {
-            writer.set(key, value.clone());
-        }
-    }
-    for info in gguf.tensors() {
-        let mut values = vec![0f32; info.element_count() as usize];
-        assert!(
-            info.tensor_type
-                .dequantize(gguf.tensor_bytes(info).unwrap(), &mut values)
-        );
-        let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        writer
-            .add_tensor(
-                &info.name,
-                &info.dims,
-                TensorType::F32,
-                TensorData::Owned(bytes),
-            )
-            .unwrap();
-    }
-    writer.write(out).unwrap();
+fn gguf_files_in(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|x| x == "gguf"))
+        .map(|path| path.display().to_string())
+        .collect()
 }
 
 fn max_abs_diff(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
@@ -79,18 +59,24 @@ fn exported_safetensors_directory_computes_the_gguf_logits() {
     let from_dir = Model::load(&dir, &options).unwrap();
     assert_eq!(from_dir.info().format, ModelFormat::Safetensors);
     assert_eq!(from_dir.info().architecture, smollm2().info().architecture);
-    // The converted GGUF is deleted once loaded.
-    let leftovers: Vec<_> = std::fs::read_dir(temp.path())
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "gguf")
-        })
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert!(
+        !from_dir.info().f32_weights,
+        "already f32: nothing to expand"
+    );
+    // Against the same weights expanded to f32 while loading the GGUF: identical computation,
+    // so the conversion (names, shapes, Llama's query/key row order) must reproduce it exactly.
+    let expanded = Model::load(
+        &smollm2_path(),
+        &ModelOptions {
+            weights: Weights::F32,
+            ..options.clone()
+        },
+    )
+    .unwrap();
+    assert!(expanded.info().f32_weights);
+    assert!(!smollm2().info().f32_weights);
+    // The converted and the expanded GGUF are deleted once loaded.
+    assert_eq!(gguf_files_in(temp.path()), Vec::<String>::new());
 
     // tokenizer.json and tokenizer_config.json carry the same tokenizer, specials and template.
     let gguf_tokenizer = smollm2().tokenizer();
@@ -119,15 +105,10 @@ fn exported_safetensors_directory_computes_the_gguf_logits() {
         "<|im_start|>user\nWhat is 7 times 8?<|im_end|>\n<|im_start|>assistant\n",
         "The derivative of $x^3$ is $3x^2$, so the slope at $x = 2$ is",
     ];
-    // Against the same weights dequantized into a GGUF: identical computation, so the
-    // conversion (names, shapes, Llama's query/key row order) must reproduce it exactly.
-    let dequantized_path = temp.path().join("dequantized.gguf");
-    write_dequantized_gguf(&smollm2_path(), &dequantized_path);
-    let dequantized = Model::load(&dequantized_path, &common::options()).unwrap();
     for prompt in prompts {
         let tokens = gguf_tokenizer.encode(prompt).unwrap();
         let ours = all_logits(&from_dir, &tokens).unwrap();
-        let reference = all_logits(&dequantized, &tokens).unwrap();
+        let reference = all_logits(&expanded, &tokens).unwrap();
         let diff = max_abs_diff(&ours, &reference);
         assert!(diff < 1e-3, "{prompt:?}: max logit difference {diff}");
 

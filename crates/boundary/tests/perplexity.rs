@@ -350,8 +350,8 @@ fn a_scorer_on_a_server_scores_raw_prompts_through_its_completions_endpoint() {
     assert_eq!(scores.keys().collect::<Vec<_>>(), [&key], "{stderr}");
     let (sum, tokens) = scores[&key];
 
-    // The embedded engine runs the same GGUF file: its `boundary score` of the same pair
-    // agrees with the server's to well within 0.01 nats per token.
+    // The embedded engine runs the same GGUF file with the same weights: its `boundary score`
+    // of the same pair agrees with the server's to well within 0.01 nats per token.
     let pair = json!({"prompt": lines[0]["prompt"], "response": lines[0]["response"]});
     t.write("pair.jsonl", &common::jsonl(&[pair]));
     let model = common::smollm2().display().to_string();
@@ -361,6 +361,8 @@ fn a_scorer_on_a_server_scores_raw_prompts_through_its_completions_endpoint() {
         &model,
         "--input",
         "pair.jsonl",
+        "--weights",
+        "stored",
         "--quiet",
     ]);
     let embedded: Value = serde_json::from_str(out.trim()).unwrap();

@@ -162,20 +162,20 @@ fn sigkill_mid_run_then_rerun_matches_an_uninterrupted_run() {
     assert_eq!(responses(&t, "killed.db"), whole);
 }
 
+/// A true and an absurd continuation of one prompt, as `boundary score` input.
+const CAPITAL_PAIRS: &str = concat!(
+    r#"{"id": 1, "prompt": "The capital of France is", "response": " Paris."}"#,
+    "\n",
+    r#"{"id": 2, "prompt": "The capital of France is", "response": " a purple elephant."}"#,
+    "\n",
+);
+
 #[test]
 fn scores_are_log_probabilities_of_the_response_tokens() {
     let t = TestDir::new();
     let model = common::smollm2();
     let model = model.to_str().unwrap();
-    t.write(
-        "pairs.jsonl",
-        concat!(
-            r#"{"id": 1, "prompt": "The capital of France is", "response": " Paris."}"#,
-            "\n",
-            r#"{"id": 2, "prompt": "The capital of France is", "response": " a purple elephant."}"#,
-            "\n",
-        ),
-    );
+    t.write("pairs.jsonl", CAPITAL_PAIRS);
     let out = t.ok(&["score", "--model", model, "--input", "pairs.jsonl"]);
     let lines: Vec<Value> = out
         .lines()
@@ -201,4 +201,49 @@ fn scores_are_log_probabilities_of_the_response_tokens() {
         t.ok(&["score", "--model", model, "--input", "pairs.jsonl"]),
         out
     );
+}
+
+#[test]
+fn scores_a_small_model_with_f32_weights_unless_told_to_keep_the_stored_ones() {
+    let t = TestDir::new();
+    t.write("pairs.jsonl", CAPITAL_PAIRS);
+    let model = common::smollm2();
+    let model = model.to_str().unwrap();
+    let score = |weights: Option<&str>| {
+        let mut args = vec!["score", "-v", "--model", model, "--input", "pairs.jsonl"];
+        args.extend(weights.map(|w| ["--weights", w]).into_iter().flatten());
+        let out = t.run(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        let lines: Vec<Value> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        (lines, stderr)
+    };
+    // SmolLM2's weights are mostly Q4_1, and in f32 take about 540 MB, under `auto`'s limit
+    // (`auto` expands only where it was measured faster: x86-64).
+    let (auto, auto_log) = score(None);
+    let (expanded, _) = score(Some("f32"));
+    let (stored, stored_log) = score(Some("stored"));
+    assert!(stored_log.contains("as stored"), "{stored_log}");
+    if cfg!(target_arch = "x86_64") {
+        assert!(auto_log.contains("expanded to f32"), "{auto_log}");
+        assert_eq!(auto, expanded);
+    } else {
+        assert_eq!(auto, stored);
+    }
+
+    // The same weight values: the scores differ only by the 8-bit rounding of activations
+    // that llama.cpp does with Q4_1 weights.
+    assert_eq!(stored.len(), 2);
+    for (f32_line, stored_line) in expanded.iter().zip(&stored) {
+        assert_eq!(f32_line["num_tokens"], stored_line["num_tokens"]);
+        let per_token =
+            |l: &Value| l["logprob_sum"].as_f64().unwrap() / l["num_tokens"].as_f64().unwrap();
+        let difference = (per_token(f32_line) - per_token(stored_line)).abs();
+        assert!(difference < 0.1, "{f32_line} vs {stored_line}");
+    }
+    assert_ne!(expanded, stored, "the rounding moves some log-probability");
 }

@@ -12,6 +12,10 @@ impl TensorType {
     pub const F32: Self = Self(llama_cpp_sys_2::GGML_TYPE_F32);
     pub const F16: Self = Self(llama_cpp_sys_2::GGML_TYPE_F16);
     pub const BF16: Self = Self(llama_cpp_sys_2::GGML_TYPE_BF16);
+    pub const Q4_1: Self = Self(llama_cpp_sys_2::GGML_TYPE_Q4_1);
+    pub const Q5_1: Self = Self(llama_cpp_sys_2::GGML_TYPE_Q5_1);
+    pub const Q8_0: Self = Self(llama_cpp_sys_2::GGML_TYPE_Q8_0);
+    pub const Q5_K: Self = Self(llama_cpp_sys_2::GGML_TYPE_Q5_K);
 
     /// The type with this GGUF/ggml id, if the linked ggml can handle it. Ids of removed types
     /// (e.g. Q4_2) and ids beyond this ggml's range give `None`.

@@ -1,5 +1,6 @@
 //! Writing GGUF version 3 files. Tensor data is borrowed where it can be (straight from a
-//! mapped safetensors file), so converting a model does not hold a second copy in memory.
+//! mapped safetensors or GGUF file), and weights expanded to f32 are converted a slice at a
+//! time as they are written, so converting a model does not hold a second copy in memory.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -12,13 +13,22 @@ use super::{DEFAULT_ALIGNMENT, GgufError, MAGIC, TensorType};
 pub enum TensorData<'a> {
     Borrowed(&'a [u8]),
     Owned(Vec<u8>),
+    /// Bytes of type `from`, written as f32 (the tensor's type must be f32).
+    ExpandedToF32 {
+        from: TensorType,
+        bytes: &'a [u8],
+    },
 }
 
 impl TensorData<'_> {
-    fn bytes(&self) -> &[u8] {
+    /// The bytes this writes to the file.
+    fn len(&self) -> u64 {
         match self {
-            Self::Borrowed(bytes) => bytes,
-            Self::Owned(bytes) => bytes,
+            Self::Borrowed(bytes) => bytes.len() as u64,
+            Self::Owned(bytes) => bytes.len() as u64,
+            Self::ExpandedToF32 { from, bytes } => {
+                bytes.len() as u64 / from.block_bytes() * from.block_size() * 4
+            }
         }
     }
 }
@@ -60,11 +70,24 @@ impl<'a> GgufWriter<'a> {
         data: TensorData<'a>,
     ) -> Result<(), String> {
         let elements: u64 = dims.iter().product();
+        if let TensorData::ExpandedToF32 { from, bytes } = &data {
+            let expected = from.bytes_for(elements);
+            if tensor_type != TensorType::F32
+                || !from.can_dequantize()
+                || expected != Some(bytes.len() as u64)
+            {
+                return Err(format!(
+                    "tensor `{name}` with dims {dims:?} cannot be expanded from {} bytes of type \
+                     {from} ({expected:?} expected) to {tensor_type}",
+                    bytes.len()
+                ));
+            }
+        }
         let expected = tensor_type.bytes_for(elements);
-        if expected != Some(data.bytes().len() as u64) {
+        if expected != Some(data.len()) {
             return Err(format!(
                 "tensor `{name}` with dims {dims:?} of type {tensor_type} needs {expected:?} bytes, got {}",
-                data.bytes().len()
+                data.len()
             ));
         }
         self.tensors.push(PendingTensor {
@@ -78,9 +101,9 @@ impl<'a> GgufWriter<'a> {
 
     /// Writes the file.
     pub fn write(&self, path: &Path) -> Result<(), GgufError> {
-        let io = |source| GgufError::Io {
+        let io = |e: std::io::Error| GgufError::Write {
             path: path.to_owned(),
-            source,
+            what: e.to_string(),
         };
         let file = File::create(path).map_err(io)?;
         let mut out = CountingWriter {
@@ -114,12 +137,15 @@ impl<'a> GgufWriter<'a> {
             }
             out.put(&tensor.tensor_type.id().to_le_bytes())?;
             out.put(&offset.to_le_bytes())?;
-            offset =
-                (offset + tensor.data.bytes().len() as u64).next_multiple_of(DEFAULT_ALIGNMENT);
+            offset = (offset + tensor.data.len()).next_multiple_of(DEFAULT_ALIGNMENT);
         }
         out.pad_to(DEFAULT_ALIGNMENT)?;
         for tensor in &self.tensors {
-            out.put(tensor.data.bytes())?;
+            match &tensor.data {
+                TensorData::Borrowed(bytes) => out.put(bytes)?,
+                TensorData::Owned(bytes) => out.put(bytes)?,
+                TensorData::ExpandedToF32 { from, bytes } => out.expanded_to_f32(*from, bytes)?,
+            }
             out.pad_to(DEFAULT_ALIGNMENT)?;
         }
         out.inner.flush()
@@ -135,6 +161,28 @@ impl<W: Write> CountingWriter<W> {
     fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.written += bytes.len() as u64;
         self.inner.write_all(bytes)
+    }
+
+    /// Writes `bytes` of type `from` as f32, a slice of about a million values at a time.
+    fn expanded_to_f32(&mut self, from: TensorType, bytes: &[u8]) -> std::io::Result<()> {
+        let blocks_per_slice = ((1 << 20) / from.block_size()).max(1);
+        let slice_bytes = (blocks_per_slice * from.block_bytes()) as usize;
+        let mut values = Vec::new();
+        let mut le_bytes = Vec::new();
+        for slice in bytes.chunks(slice_bytes) {
+            let elements = slice.len() as u64 / from.block_bytes() * from.block_size();
+            values.resize(elements as usize, 0f32);
+            if !from.dequantize(slice, &mut values) {
+                return Err(std::io::Error::other(format!(
+                    "{from} data of {} bytes cannot be converted to f32",
+                    slice.len()
+                )));
+            }
+            le_bytes.clear();
+            le_bytes.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+            self.put(&le_bytes)?;
+        }
+        Ok(())
     }
 
     fn pad_to(&mut self, alignment: u64) -> std::io::Result<()> {
@@ -227,5 +275,70 @@ mod tests {
             .add_tensor("w", &[3], TensorType::F32, TensorData::Owned(vec![0; 8]))
             .unwrap_err();
         assert!(err.contains("needs Some(12) bytes, got 8"), "{err}");
+    }
+
+    /// Q8_0 blocks: an f16 scale, then 32 signed bytes.
+    fn q8_0_blocks(values: &[i8]) -> Vec<u8> {
+        values
+            .chunks(32)
+            .flat_map(|block| {
+                let scale_one = [0x00, 0x3c]; // 1.0 in f16
+                scale_one.into_iter().chain(block.iter().map(|&q| q as u8))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn expands_quantized_data_to_f32_across_slices() {
+        // One more than a slice of 2^20 values, so the conversion crosses a slice boundary.
+        let values: Vec<i8> = (0..(1 << 20) + 3 * 32)
+            .map(|i: i32| (i % 255 - 127) as i8)
+            .collect();
+        let q8_0 = TensorType::Q8_0;
+        let bytes = q8_0_blocks(&values);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.gguf");
+        let mut writer = GgufWriter::new();
+        let dims = [32, values.len() as u64 / 32];
+        writer
+            .add_tensor(
+                "w",
+                &dims,
+                TensorType::F32,
+                TensorData::ExpandedToF32 {
+                    from: q8_0,
+                    bytes: &bytes,
+                },
+            )
+            .unwrap();
+        writer.write(&path).unwrap();
+
+        let file = GgufFile::open(&path).unwrap();
+        let w = file.tensor("w").unwrap();
+        assert_eq!(w.tensor_type, TensorType::F32);
+        let expected: Vec<u8> = values
+            .iter()
+            .flat_map(|&q| f32::from(q).to_le_bytes())
+            .collect();
+        assert!(file.tensor_bytes(w).unwrap() == expected);
+    }
+
+    #[test]
+    fn expanding_needs_an_f32_tensor_and_whole_blocks() {
+        let q8_0 = TensorType::Q8_0;
+        let bytes = q8_0_blocks(&[1; 64]);
+        let mut writer = GgufWriter::new();
+        let expand = |bytes| TensorData::ExpandedToF32 { from: q8_0, bytes };
+        let err = writer
+            .add_tensor("w", &[64], TensorType::F16, expand(&bytes))
+            .unwrap_err();
+        assert!(err.contains("cannot be expanded"), "{err}");
+        let err = writer
+            .add_tensor("w", &[64], TensorType::F32, expand(&bytes[..40]))
+            .unwrap_err();
+        assert!(err.contains("cannot be expanded"), "{err}");
+        writer
+            .add_tensor("w", &[64], TensorType::F32, expand(&bytes))
+            .unwrap();
     }
 }

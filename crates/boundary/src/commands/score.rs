@@ -91,6 +91,7 @@ fn backend(args: &ScoreArgs, global: &GlobalArgs) -> anyhow::Result<Box<dyn Scor
     return Ok(Box::new(embedded::EmbeddedScorer::load(
         Path::new(&args.model),
         args.embedded.threads,
+        args.embedded.weights,
     )?));
     #[cfg(not(feature = "embedded"))]
     bail!(

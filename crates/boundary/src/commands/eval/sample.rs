@@ -58,10 +58,14 @@ pub fn sample(
             #[cfg(feature = "embedded")]
             Backend::Embedded { path } => {
                 use crate::commands::sample::embedded;
+                use boundary_engine::Weights;
                 // Consecutive runs of one model (its benchmarks) share the loaded model.
                 if loaded.as_ref().is_none_or(|(p, _)| p != path) {
                     drop(loaded.take()); // free the previous model's memory first
-                    loaded = Some((path.clone(), embedded::load_model(path, 0, false)?));
+                    loaded = Some((
+                        path.clone(),
+                        embedded::load_model(path, 0, false, Weights::Stored)?,
+                    ));
                 }
                 let (_, model) = loaded.as_ref().context("the model is loaded")?;
                 let engine = embedded::EmbeddedSampleArgs::default();

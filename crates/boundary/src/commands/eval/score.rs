@@ -242,7 +242,11 @@ fn scorer(model: &ModelSpec, global: &GlobalArgs) -> anyhow::Result<Box<dyn Scor
     match &model.backend {
         #[cfg(feature = "embedded")]
         Backend::Embedded { path } => Ok(Box::new(
-            crate::commands::score::embedded::EmbeddedScorer::load(path, 0)?,
+            crate::commands::score::embedded::EmbeddedScorer::load(
+                path,
+                0,
+                crate::commands::score::embedded::ScoringWeights::Auto,
+            )?,
         )),
         #[cfg(not(feature = "embedded"))]
         Backend::Embedded { .. } => bail!(

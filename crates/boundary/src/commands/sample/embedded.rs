@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use boundary_engine::{GenerationConfig, Model, ModelOptions, RunProgress, run_plan};
+use boundary_engine::{GenerationConfig, Model, ModelOptions, RunProgress, Weights, run_plan};
 use boundary_sample::{Plan, SamplingParams, SinkSummary, StoreSink, plan};
 use boundary_store::{RunSpec, Store};
 use clap::Args;
@@ -96,6 +96,7 @@ pub fn run(args: SampleArgs, global: &GlobalArgs) -> anyhow::Result<()> {
         model_path,
         args.embedded.threads,
         args.embedded.flash_attention,
+        Weights::Stored,
     )?;
     let (written, outcome) = sample_plan(&model, store, &plan, &params, &args.embedded, quiet)?;
     finish(&args, global, spec, &selected, written, outcome, started)
@@ -103,8 +104,14 @@ pub fn run(args: SampleArgs, global: &GlobalArgs) -> anyhow::Result<()> {
 
 /// Loads a GGUF file or safetensors directory for the engine, with `threads` kernel
 /// threads; 0 means `$BOUNDARY_THREADS` when set (a machine shared with other work runs
-/// llama.cpp faster on fewer threads), else one per core; flash attention as asked.
-pub fn load_model(path: &Path, threads: usize, flash_attention: bool) -> anyhow::Result<Model> {
+/// llama.cpp faster on fewer threads), else one per core; flash attention and weights as
+/// asked.
+pub fn load_model(
+    path: &Path,
+    threads: usize,
+    flash_attention: bool,
+    weights: Weights,
+) -> anyhow::Result<Model> {
     let threads = match threads {
         0 => match std::env::var("BOUNDARY_THREADS") {
             Ok(text) => text
@@ -120,6 +127,7 @@ pub fn load_model(path: &Path, threads: usize, flash_attention: bool) -> anyhow:
         &ModelOptions {
             threads,
             flash_attention,
+            weights,
             ..ModelOptions::default()
         },
     )

@@ -10,11 +10,11 @@
 use std::path::Path;
 
 use boundary_engine::{
-    Model, RenderOptions, ScoreConfig, ScoreError, ScoreRequest, prompt_tokens, score,
+    Model, RenderOptions, ScoreConfig, ScoreError, ScoreRequest, Weights, prompt_tokens, score,
 };
 use boundary_openai::RunEnd;
 use boundary_sample::PromptInput;
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use super::{ScorePair, Scored, Scorer};
 use crate::commands::sample::embedded::load_model;
@@ -25,6 +25,36 @@ pub struct EmbeddedScoreArgs {
     /// CPU threads [default: $BOUNDARY_THREADS, or one per core].
     #[arg(long, default_value_t = 0, hide_default_value = true)]
     pub threads: usize,
+    /// Weights to score with: `f32` expands quantized and 16-bit weights to f32 (the same
+    /// values, at 4 bytes per weight of memory; log-probabilities move slightly because
+    /// llama.cpp no longer rounds activations to 8 bits), `stored` keeps the file's, `auto`
+    /// expands where that was measured faster (x86-64, mostly Q4_1, Q5_1 or Q5_K weights) and
+    /// the f32 weights take at most 2 GiB (models up to about 500M parameters).
+    #[arg(long, value_enum, default_value_t = ScoringWeights::Auto)]
+    pub weights: ScoringWeights,
+}
+
+/// `--weights`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScoringWeights {
+    Auto,
+    Stored,
+    F32,
+}
+
+impl ScoringWeights {
+    /// The largest f32 model `auto` expands.
+    const AUTO_LIMIT_BYTES: u64 = 2 << 30;
+
+    fn engine(self) -> Weights {
+        match self {
+            Self::Auto => Weights::Auto {
+                max_f32_bytes: Self::AUTO_LIMIT_BYTES,
+            },
+            Self::Stored => Weights::Stored,
+            Self::F32 => Weights::F32,
+        }
+    }
 }
 
 /// A model file loaded for scoring.
@@ -34,12 +64,20 @@ pub struct EmbeddedScorer {
 
 impl EmbeddedScorer {
     /// Loads the model with `threads` CPU threads (0: `$BOUNDARY_THREADS`, or one per
-    /// core).
-    pub fn load(path: &Path, threads: usize) -> anyhow::Result<Self> {
-        Ok(Self {
-            // Scores stay comparable with llama.cpp's defaults and across runs: no flash attention.
-            model: load_model(path, threads, false)?,
-        })
+    /// core) and the weights asked for.
+    pub fn load(path: &Path, threads: usize, weights: ScoringWeights) -> anyhow::Result<Self> {
+        // Scores stay comparable with llama.cpp's defaults and across runs: no flash attention.
+        let model = load_model(path, threads, false, weights.engine())?;
+        tracing::info!(
+            f32_weights = model.info().f32_weights,
+            "scoring with {}",
+            if model.info().f32_weights {
+                "the weights expanded to f32"
+            } else {
+                "the weights as stored"
+            }
+        );
+        Ok(Self { model })
     }
 
     /// The tokens of one pair, or why it cannot be scored.
@@ -126,7 +164,9 @@ impl Scorer for EmbeddedScorer {
             softmax_s = stats.softmax_time.as_secs_f64(),
             processed_tokens = stats.processed_tokens,
             scored_tokens = stats.scored_tokens,
-            tokens_per_s = stats.processed_tokens as f64 / stats.wall_time.as_secs_f64(),
+            // Absent, not NaN, when nothing was processed.
+            tokens_per_s = (stats.processed_tokens > 0)
+                .then(|| stats.processed_tokens as f64 / stats.wall_time.as_secs_f64()),
             "where the engine's time went"
         );
         Ok(RunEnd::Complete)
