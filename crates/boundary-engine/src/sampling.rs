@@ -282,6 +282,16 @@ fn sum_and_count_positive(weights: &[f32]) -> (f64, usize) {
     (sum, count)
 }
 
+/// log softmax(logits)[target], the scorer's log-probability of one token, with the sampler's
+/// vectorised maximum, exp and f64 sum (scoring computes one per scored token, over the whole
+/// vocabulary). `weights` is scratch space, kept between calls.
+pub(crate) fn log_softmax_at(logits: &[f32], target: usize, weights: &mut Vec<f32>) -> f64 {
+    let max = max_allowed_logit(logits, &[]);
+    relative_weights(logits, max, 1.0, weights);
+    let (sum, _) = sum_and_count_positive(weights);
+    f64::from(logits[target] - max) - sum.ln()
+}
+
 /// e^x for x <= 0, within 1.5e-7 relative error (about one f32 ulp); 0 below -87 (where f32
 /// leaves its normal range) and for NaN. Plain branch-free f32/i32 arithmetic, so a loop over
 /// it becomes SIMD code where `f32::exp` is one libm call per element; and no fused
@@ -557,6 +567,22 @@ mod tests {
         assert_eq!(exp_nonpositive(f32::NEG_INFINITY), 0.0);
         assert_eq!(exp_nonpositive(-87.5), 0.0);
         assert!(exp_nonpositive(-87.0) > 0.0);
+    }
+
+    proptest! {
+        #[test]
+        fn log_softmax_matches_f64(
+            logits in proptest::collection::vec(-30.0f32..30.0, 1..200),
+            pick in any::<proptest::sample::Index>(),
+        ) {
+            let target = pick.index(logits.len());
+            let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let sum: f64 = logits.iter().map(|&l| (f64::from(l) - f64::from(max)).exp()).sum();
+            let exact = f64::from(logits[target]) - f64::from(max) - sum.ln();
+            let ours = log_softmax_at(&logits, target, &mut Vec::new());
+            // logit - max is an f32 difference, so the error grows with its size.
+            prop_assert!((ours - exact).abs() < 1e-6 * (1.0 + exact.abs()), "{ours} vs {exact}");
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ use llama_cpp_2::token::LlamaToken;
 
 use crate::backend::{clear_recent_problems, take_recent_problems};
 use crate::generate::{KvFit, check_prompt, kv_fit};
+use crate::sampling::log_softmax_at;
 use crate::{EngineError, Model};
 
 /// A prompt and the continuation to score after it.
@@ -135,6 +136,7 @@ pub fn score<E>(
     };
     let length_of = |r: usize| requests[r].prompt.len() + requests[r].continuation.len();
     let mut in_flight: Vec<InFlight> = Vec::new();
+    let mut weights = Vec::new(); // log_softmax_at's scratch space
     let mut free: Vec<i32> = (0..slots as i32).rev().collect();
     let mut next_request = 0;
     // Finished out of order; reported in request order.
@@ -191,7 +193,7 @@ pub fn score<E>(
         let softmax_started = Instant::now();
         // One thread on purpose, as in generation: see `generate::Run::step`.
         for &(slot, target, row) in &rows {
-            let logprob = log_softmax_at(ctx.get_logits_ith(row), target as usize);
+            let logprob = log_softmax_at(ctx.get_logits_ith(row), target as usize, &mut weights);
             in_flight[slot].logprobs.push(logprob);
         }
         stats.softmax_time += softmax_started.elapsed();
@@ -223,13 +225,6 @@ pub fn score<E>(
     }
     stats.wall_time = started.elapsed();
     Ok(stats)
-}
-
-/// log softmax(row)[target], computed in f64 for the sum.
-fn log_softmax_at(row: &[f32], target: usize) -> f64 {
-    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let sum: f64 = row.iter().map(|&l| f64::from((l - max).exp())).sum();
-    f64::from(row[target] - max) - sum.ln()
 }
 
 /// The raw logits at every position of `tokens` (row i predicts token i + 1): one
