@@ -35,6 +35,11 @@ pub enum EngineError {
     )]
     UnsupportedArchitecture { path: PathBuf, architecture: String },
     #[error(
+        "cannot write a temporary f32 copy of the weights: {source}. Free space in that \
+         directory, set TMPDIR to one with room, or score with the weights as stored"
+    )]
+    ExpandWeights { source: GgufError },
+    #[error(
         "{path} has no chat template, so chat messages cannot be turned into a prompt; give plain `prompt` text instead"
     )]
     NoChatTemplate { path: PathBuf },

@@ -68,7 +68,7 @@ fn expandable(tensor_type: TensorType) -> bool {
 pub(crate) fn write_temp(gguf: &GgufFile, dir: &Path) -> Result<TempPath, GgufError> {
     let io = |e: std::io::Error| GgufError::Write {
         path: dir.to_owned(),
-        what: format!("cannot create a temporary file for the f32 weights there: {e}"),
+        what: e.to_string(),
     };
     std::fs::create_dir_all(dir).map_err(io)?;
     let temp = tempfile::Builder::new()

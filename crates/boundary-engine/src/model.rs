@@ -228,7 +228,10 @@ impl Model {
             };
         // Deleted when this function returns, once llama.cpp has the file mapped.
         let expanded = expand
-            .then(|| f32_weights::write_temp(gguf, &options.conversion_dir()))
+            .then(|| {
+                f32_weights::write_temp(gguf, &options.conversion_dir())
+                    .map_err(|source| EngineError::ExpandWeights { source })
+            })
             .transpose()?;
         let backend = backend()?;
         clear_recent_problems();

@@ -149,3 +149,21 @@ fn messages_for_bad_safetensors_directories() {
         .collect();
     insta::assert_snapshot!(messages.join("\n"));
 }
+
+#[test]
+fn no_room_for_the_f32_weights_says_what_to_do() {
+    let temp = tempfile::tempdir().unwrap();
+    // A file where the directory for the copy should be: nothing can be written under it.
+    let blocked = temp.path().join("not-a-dir");
+    std::fs::write(&blocked, "").unwrap();
+    let options = boundary_engine::ModelOptions {
+        weights: boundary_engine::Weights::F32,
+        conversion_dir: Some(blocked.join("copies")),
+        ..common::options()
+    };
+    let err = Model::load(&smollm2_path(), &options).expect_err("loading should fail");
+    let message = err
+        .to_string()
+        .replace(&temp.path().display().to_string(), "[TMP]");
+    insta::assert_snapshot!(message);
+}
