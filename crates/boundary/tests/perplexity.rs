@@ -288,21 +288,26 @@ fn eval_scores_what_it_has_just_sampled() {
          prompt = \"chat\"\n",
         model.display()
     );
+    // The weights as stored: what llama.cpp itself computes with this file.
     let text = experiment(
         &one_model,
-        "scorer = \"small\"\nproblems = 2\nsamples = 2\n",
+        "scorer = \"small\"\nproblems = 2\nsamples = 2\nweights = \"stored\"\n",
     );
     // Two samples of the first two problems: n = 2, limit = 2.
     t.write(
         "exp.toml",
         &text.replace("n = 8\nlimit = 4", "n = 2\nlimit = 2"),
     );
-    let stderr = eval_args(&t, &["eval", "exp.toml"]);
+    let stderr = eval_args(&t, &["eval", "exp.toml", "-v"]);
     assert!(
         stderr.contains("sampling small on gsm8k: 4 samples"),
         "{stderr}"
     );
     assert!(stderr.contains("small scores 4 responses"), "{stderr}");
+    assert!(
+        stderr.contains("scoring with the weights as stored"),
+        "{stderr}"
+    );
     let scores = stored_scores(&t, "small");
     assert_eq!(scores.len(), 4, "{scores:?}");
     assert!(
@@ -405,6 +410,7 @@ limit = 1
 [perplexity]
 scorer = "base"
 benchmarks = ["gsm8k", "mathvision"]
+weights = "f32"
 "#;
     t.write("exp.toml", text);
     let err = t.fails(&["eval", "exp.toml", "--dry-run"]);

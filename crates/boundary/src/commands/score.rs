@@ -100,6 +100,16 @@ fn backend(args: &ScoreArgs, global: &GlobalArgs) -> anyhow::Result<Box<dyn Scor
     )
 }
 
+/// Which weights the embedded scorer computes with (`--weights`, and `weights` in an
+/// experiment's `[perplexity]` table).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScoringWeights {
+    #[default]
+    Auto,
+    Stored,
+    F32,
+}
+
 /// A response to score after its prompt.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScorePair {

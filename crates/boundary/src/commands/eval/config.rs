@@ -21,6 +21,7 @@ use toml::Spanned;
 
 use super::diagnostic::{ConfigErrors, Diagnostic};
 use crate::commands::grade_math::MathMode;
+use crate::commands::score::ScoringWeights;
 use crate::endpoints::EndpointArgs;
 
 // ---- The file as written -------------------------------------------------------------
@@ -174,6 +175,8 @@ struct RawPerplexity {
     problems: Option<usize>,
     /// Responses per problem and model [default: all].
     samples: Option<u32>,
+    /// An embedded scorer's weights: "auto", "stored" or "f32" [default: "auto"].
+    weights: Option<Spanned<String>>,
 }
 
 // ---- The checked experiment ----------------------------------------------------------
@@ -298,6 +301,8 @@ pub struct PerplexitySpec {
     pub benchmarks: Vec<String>,
     pub problems: Option<usize>,
     pub samples: Option<u32>,
+    /// An embedded scorer's weights.
+    pub weights: ScoringWeights,
 }
 
 /// A checked experiment: every name resolved, every file found, every benchmark loaded.
@@ -1001,9 +1006,42 @@ impl Checker {
             ),
             problems: raw.problems,
             samples: raw.samples,
+            weights: self.scoring_weights(raw, models),
         };
         self.scorable(raw, &spec, models, benchmarks);
         Some(spec)
+    }
+
+    /// `weights`: a choice of the embedded engine only.
+    fn scoring_weights(&mut self, raw: &RawPerplexity, models: &[ModelSpec]) -> ScoringWeights {
+        let Some(weights) = &raw.weights else {
+            return ScoringWeights::default();
+        };
+        let on_servers = models
+            .iter()
+            .any(|m| &m.name == raw.scorer.get_ref() && matches!(m.backend, Backend::Server(_)));
+        if on_servers {
+            self.error(
+                weights.span(),
+                format!(
+                    "`weights` applies to a scorer run here from its `path`; the scorer `{}` \
+                     runs on servers, which compute with their own weights",
+                    raw.scorer.get_ref()
+                ),
+            )
+            .help = Some("remove `weights`".into());
+        }
+        ScoringWeights::from_str(weights.get_ref(), true).unwrap_or_else(|_| {
+            self.error(
+                weights.span(),
+                format!("unknown weights `{}`", weights.get_ref()),
+            )
+            .help = Some(
+                "\"auto\" (f32 where measured faster), \"stored\" (the file's own) or \"f32\""
+                    .into(),
+            );
+            ScoringWeights::default()
+        })
     }
 
     /// What the scorer cannot score, found before anything is sampled: prompts with

@@ -18,7 +18,7 @@ use boundary_store::{NewScore, Store};
 use super::config::{Backend, Experiment, ModelSpec, PerplexitySpec};
 use crate::cli::GlobalArgs;
 use crate::commands::score::openai::ServerScorer;
-use crate::commands::score::{ScorePair, Scored, Scorer};
+use crate::commands::score::{ScorePair, Scored, Scorer, ScoringWeights};
 use crate::output;
 
 /// Responses scored and written together: what a kill can lose.
@@ -75,7 +75,7 @@ pub fn score(
                 spec.responses_of.join(", ")
             );
         }
-        let mut scorer = scorer(scorer_model, global)?;
+        let mut scorer = scorer(scorer_model, spec.weights, global)?;
         let responses: Vec<(&ProblemWork, u32)> = work
             .iter()
             .flat_map(|w| w.indices.iter().map(move |&i| (w, i)))
@@ -238,15 +238,15 @@ fn score_batch(
 }
 
 /// The scorer model's backend.
-fn scorer(model: &ModelSpec, global: &GlobalArgs) -> anyhow::Result<Box<dyn Scorer>> {
+fn scorer(
+    model: &ModelSpec,
+    #[cfg_attr(not(feature = "embedded"), expect(unused_variables))] weights: ScoringWeights,
+    global: &GlobalArgs,
+) -> anyhow::Result<Box<dyn Scorer>> {
     match &model.backend {
         #[cfg(feature = "embedded")]
         Backend::Embedded { path } => Ok(Box::new(
-            crate::commands::score::embedded::EmbeddedScorer::load(
-                path,
-                0,
-                crate::commands::score::embedded::ScoringWeights::Auto,
-            )?,
+            crate::commands::score::embedded::EmbeddedScorer::load(path, 0, weights)?,
         )),
         #[cfg(not(feature = "embedded"))]
         Backend::Embedded { .. } => bail!(

@@ -14,9 +14,9 @@ use boundary_engine::{
 };
 use boundary_openai::RunEnd;
 use boundary_sample::PromptInput;
-use clap::{Args, ValueEnum};
+use clap::Args;
 
-use super::{ScorePair, Scored, Scorer};
+use super::{ScorePair, Scored, Scorer, ScoringWeights};
 use crate::commands::sample::embedded::load_model;
 
 #[derive(Debug, Args)]
@@ -32,14 +32,6 @@ pub struct EmbeddedScoreArgs {
     /// the f32 weights take at most 2 GiB (models up to about 500M parameters).
     #[arg(long, value_enum, default_value_t = ScoringWeights::Auto)]
     pub weights: ScoringWeights,
-}
-
-/// `--weights`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ScoringWeights {
-    Auto,
-    Stored,
-    F32,
 }
 
 impl ScoringWeights {
