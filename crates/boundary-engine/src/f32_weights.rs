@@ -82,7 +82,7 @@ pub(crate) fn write_temp(gguf: &GgufFile, dir: &Path) -> Result<TempPath, GgufEr
 }
 
 /// Writes `gguf` to `out` with every expandable weight in f32.
-pub(crate) fn write(gguf: &GgufFile, out: &Path) -> Result<(), GgufError> {
+fn write(gguf: &GgufFile, out: &Path) -> Result<(), GgufError> {
     let mut writer = GgufWriter::new();
     for (key, value) in gguf.metadata() {
         // The copy is laid out with the writer's own alignment.

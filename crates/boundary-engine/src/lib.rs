@@ -22,7 +22,7 @@
 //! separate KV stream each. Safetensors directories are converted to GGUF on load (no
 //! quantization: f32/f16/bf16 as stored), so both formats share one engine. For scoring, a
 //! model's weights can be expanded to f32 before llama.cpp loads them ([`Weights`]), because
-//! llama.cpp's x86 kernels process long batches faster in f32 than in Q4_1 or K-quants. See
+//! llama.cpp's x86 kernels process long batches faster in f32 than in Q4_1, Q5_1 or Q5_K. See
 //! `docs/benchmarks/engine.md` for the numbers side by side with llama-cpp-python.
 //!
 //! # Reproducibility

@@ -66,6 +66,11 @@ impl TensorType {
             .then(|| elements / block * self.block_bytes())
     }
 
+    /// The elements that `bytes` whole blocks of this type hold (a partial block counts none).
+    pub fn elements_in(self, bytes: u64) -> u64 {
+        bytes / self.block_bytes() * self.block_size()
+    }
+
     /// Whether ggml can convert this type to f32 (every weight type can; index types cannot).
     pub fn can_dequantize(self) -> bool {
         self == Self::F32 || self.traits().to_float.is_some()

@@ -26,9 +26,7 @@ impl TensorData<'_> {
         match self {
             Self::Borrowed(bytes) => bytes.len() as u64,
             Self::Owned(bytes) => bytes.len() as u64,
-            Self::ExpandedToF32 { from, bytes } => {
-                bytes.len() as u64 / from.block_bytes() * from.block_size() * 4
-            }
+            Self::ExpandedToF32 { from, bytes } => from.elements_in(bytes.len() as u64) * 4,
         }
     }
 }
@@ -170,7 +168,7 @@ impl<W: Write> CountingWriter<W> {
         let mut values = Vec::new();
         let mut le_bytes = Vec::new();
         for slice in bytes.chunks(slice_bytes) {
-            let elements = slice.len() as u64 / from.block_bytes() * from.block_size();
+            let elements = from.elements_in(slice.len() as u64);
             values.resize(elements as usize, 0f32);
             if !from.dequantize(slice, &mut values) {
                 return Err(std::io::Error::other(format!(

@@ -1006,31 +1006,17 @@ impl Checker {
             ),
             problems: raw.problems,
             samples: raw.samples,
-            weights: self.scoring_weights(raw, models),
+            weights: self.scoring_weights(raw),
         };
         self.scorable(raw, &spec, models, benchmarks);
         Some(spec)
     }
 
-    /// `weights`: a choice of the embedded engine only.
-    fn scoring_weights(&mut self, raw: &RawPerplexity, models: &[ModelSpec]) -> ScoringWeights {
+    /// `weights` [default: auto]; `scorable` refuses it for a scorer on servers.
+    fn scoring_weights(&mut self, raw: &RawPerplexity) -> ScoringWeights {
         let Some(weights) = &raw.weights else {
             return ScoringWeights::default();
         };
-        let on_servers = models
-            .iter()
-            .any(|m| &m.name == raw.scorer.get_ref() && matches!(m.backend, Backend::Server(_)));
-        if on_servers {
-            self.error(
-                weights.span(),
-                format!(
-                    "`weights` applies to a scorer run here from its `path`; the scorer `{}` \
-                     runs on servers, which compute with their own weights",
-                    raw.scorer.get_ref()
-                ),
-            )
-            .help = Some("remove `weights`".into());
-        }
         ScoringWeights::from_str(weights.get_ref(), true).unwrap_or_else(|_| {
             self.error(
                 weights.span(),
@@ -1044,9 +1030,10 @@ impl Checker {
         })
     }
 
-    /// What the scorer cannot score, found before anything is sampled: prompts with
-    /// images (the scorer reads text), and chat prompts on servers (their completions
-    /// endpoint takes one text, and their chat template is not known here).
+    /// What the scorer cannot score or honour, found before anything is sampled: `weights`
+    /// for a scorer on servers (they compute with their own), prompts with images (the
+    /// scorer reads text), and chat prompts on servers (their completions endpoint takes
+    /// one text, and their chat template is not known here).
     fn scorable(
         &mut self,
         raw: &RawPerplexity,
@@ -1054,6 +1041,20 @@ impl Checker {
         models: &[ModelSpec],
         benchmarks: &[BenchmarkSpec],
     ) {
+        let on_servers = models
+            .iter()
+            .any(|m| m.name == spec.scorer && matches!(m.backend, Backend::Server(_)));
+        if let Some(weights) = raw.weights.as_ref().filter(|_| on_servers) {
+            self.error(
+                weights.span(),
+                format!(
+                    "`weights` applies to a scorer run here from its `path`; the scorer `{}` \
+                     runs on servers, which compute with their own weights",
+                    spec.scorer
+                ),
+            )
+            .help = Some("remove `weights`".into());
+        }
         for b in benchmarks
             .iter()
             .filter(|b| b.domain == Domain::Visual && spec.benchmarks.contains(&b.name))
@@ -1074,9 +1075,6 @@ impl Checker {
             )
             .help = Some("list the text benchmarks in `benchmarks = [...]`".into());
         }
-        let on_servers = models
-            .iter()
-            .any(|m| m.name == spec.scorer && matches!(m.backend, Backend::Server(_)));
         let chat: Vec<&str> = models
             .iter()
             .filter(|m| m.prompt == PromptMode::Chat && spec.responses_of.contains(&m.name))
